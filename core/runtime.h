@@ -1,0 +1,67 @@
+/* The objects behind the loop, instance and call handles, shared by loop.c,
+ * instance.c and call.c. */
+#ifndef SKI_RUNTIME_H
+#define SKI_RUNTIME_H
+
+#include "internal.h"
+#include "v8/engine.h"
+
+#include <uv.h>
+
+typedef struct ski_link {
+  struct ski_link *prev, *next;
+} ski_link;
+
+static inline void ski_link_init(ski_link *head) { head->prev = head->next = head; }
+static inline bool ski_link_empty(const ski_link *head) { return head->next == head; }
+static inline void ski_link_push(ski_link *head, ski_link *node) {
+  node->prev = head->prev;
+  node->next = head;
+  head->prev->next = node;
+  head->prev = node;
+}
+static inline void ski_link_remove(ski_link *node) {
+  node->prev->next = node->next;
+  node->next->prev = node->prev;
+  node->prev = node->next = node;
+}
+#define SKI_CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+typedef struct ski_loop {
+  uint64_t handle;
+  uv_loop_t uv;
+  uv_timer_t run_timeout; /* bounds ski_loop_run; unref'd so it never keeps the loop alive */
+  bool timed_out;
+  size_t instance_count;
+  ski_link pending_calls; /* ski_call.link of every call not yet settled */
+} ski_loop;
+
+typedef enum ski_instance_state {
+  SKI_INSTANCE_EMPTY,
+  SKI_INSTANCE_LOADED,
+  SKI_INSTANCE_FAILED,
+} ski_instance_state;
+
+typedef struct ski_instance {
+  uint64_t handle;
+  ski_loop *loop;
+  ski_engine *engine;
+  ski_instance_state state;
+} ski_instance;
+
+typedef struct ski_call {
+  uint64_t handle;
+  ski_instance *instance; /* NULL once settled */
+  int code;               /* SKI_EAGAIN while pending, then 0 or the failure */
+  char *message;          /* failure text */
+  ski_response *response; /* on success: one block owning all response memory */
+  ski_link link;          /* in loop->pending_calls while pending */
+} ski_call;
+
+/* call.c: settles every pending call of `instance` (or of every instance when NULL)
+ * on `loop` with `code` and `message`. */
+void ski_calls_fail_pending(ski_loop *loop, ski_instance *instance, int code, const char *message);
+/* call.c: the engine's settle callback. */
+void ski_call_settle(void *host, uint64_t token, const ski_engine_outcome *outcome);
+
+#endif

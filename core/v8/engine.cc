@@ -1,0 +1,517 @@
+// The only place that talks to V8. Each exported function is one synchronous window:
+// enter the isolate, work, leave it — on every path — so that when control returns to
+// the loop or the host, the thread's V8 enter stack is exactly as it was before.
+// Pending work is held by engine-owned v8::Globals and by the JS layer, never by a V8
+// handle in C code.
+#include "engine.h"
+
+#include "../internal.h"
+#include "../ops/utf8.h"
+
+#include <libplatform/libplatform.h>
+#include <v8.h>
+
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#if V8_MAJOR_VERSION != 10 || V8_MINOR_VERSION != 2
+#error "ski is built for V8 10.2 (Debian libnode108); these V8 headers are another version"
+#endif
+
+#define SKI_STR2(x) #x
+#define SKI_STR(x) SKI_STR2(x)
+#define SKI_V8_HEADER_VERSION                                                              \
+  SKI_STR(V8_MAJOR_VERSION) "." SKI_STR(V8_MINOR_VERSION) "." SKI_STR(V8_BUILD_NUMBER) "." \
+      SKI_STR(V8_PATCH_LEVEL)
+
+extern "C" const char ski_js_runtime[];
+extern "C" const size_t ski_js_runtime_len;
+
+struct ski_engine {
+  v8::Isolate *isolate = nullptr;
+  v8::ArrayBuffer::Allocator *allocator = nullptr;
+  v8::Global<v8::Context> context;
+  v8::Global<v8::Function> dispatch, set_entry, is_import_error, describe;
+  ski_engine_settle_fn settle = nullptr;
+  void *host = nullptr;
+};
+
+namespace {
+
+v8::Platform *platform; // never deleted: ~DefaultPlatform hangs at process exit
+
+// Debug builds prove invariant 2: whatever a window did, it leaves the thread's current
+// isolate as it found it. A base class, so the check runs after the scopes have closed.
+struct EnterStackCheck {
+#ifndef NDEBUG
+  v8::Isolate *before = v8::Isolate::TryGetCurrent();
+  ~EnterStackCheck() { assert(v8::Isolate::TryGetCurrent() == before); }
+#endif
+};
+
+// One entry into an engine: isolate, handle scope and context, all released on return.
+struct Window : EnterStackCheck {
+  v8::Isolate *isolate;
+  v8::Isolate::Scope isolate_scope;
+  v8::HandleScope handle_scope;
+  v8::Local<v8::Context> context;
+  v8::Context::Scope context_scope;
+  explicit Window(ski_engine *e)
+      : isolate(e->isolate), isolate_scope(e->isolate), handle_scope(e->isolate),
+        context(e->context.Get(e->isolate)), context_scope(context) {}
+};
+
+v8::Local<v8::String> str(v8::Isolate *iso, const char *s) {
+  return v8::String::NewFromUtf8(iso, s).ToLocalChecked(); // short literals cannot fail
+}
+
+std::string utf8(v8::Isolate *iso, v8::Local<v8::Value> v) {
+  v8::String::Utf8Value u(iso, v);
+  return *u ? std::string(*u, u.length()) : std::string("<unprintable>");
+}
+
+// The operator's text for a thrown value, from the JS layer's describe() when it can.
+std::string describe(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Value> exc) {
+  v8::Isolate *iso = e->isolate;
+  if (!e->describe.IsEmpty()) {
+    v8::TryCatch inner(iso);
+    v8::Local<v8::Value> argv[] = {exc};
+    v8::Local<v8::Value> text;
+    if (e->describe.Get(iso)->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&text))
+      return utf8(iso, text);
+  }
+  return utf8(iso, exc);
+}
+
+std::string location(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Message> msg) {
+  std::string where = utf8(iso, msg->GetScriptResourceName());
+  int line = msg->GetLineNumber(ctx).FromMaybe(0);
+  int col = msg->GetStartColumn(ctx).FromMaybe(-1) + 1;
+  return where + ":" + std::to_string(line) + ":" + std::to_string(col);
+}
+
+// "file:line:col: SyntaxError: ...", then the source line and a caret under the error.
+std::string syntax_error_text(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::TryCatch &tc) {
+  v8::Local<v8::Message> msg = tc.Message();
+  if (msg.IsEmpty()) return utf8(iso, tc.Exception());
+  std::string what = utf8(iso, msg->Get());
+  if (what.rfind("Uncaught ", 0) == 0) what.erase(0, 9); // V8 phrases it for consoles
+  std::string text = location(iso, ctx, msg) + ": " + what;
+  v8::Local<v8::String> line;
+  if (msg->GetSourceLine(ctx).ToLocal(&line)) {
+    std::string src = utf8(iso, line);
+    int col = msg->GetStartColumn(ctx).FromMaybe(-1);
+    if (src.size() <= 200 && col >= 0) text += "\n    " + src + "\n    " + std::string(col, ' ') + "^";
+  }
+  return text;
+}
+
+int fail_with(int code, const std::string &text) { return ski_fail_text(code, text.data(), text.size()); }
+
+ski_engine *engine_of(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  return static_cast<ski_engine *>(info.Data().As<v8::External>()->Value());
+}
+
+void throw_type_error(v8::Isolate *iso, const char *text) {
+  iso->ThrowException(v8::Exception::TypeError(str(iso, text)));
+}
+
+// Copies a flat [name, value, ...] array and a body into one block that starts with a
+// ski_response, so the host frees everything with one free().
+ski_response *response_block(v8::Isolate *iso, v8::Local<v8::Context> ctx, int status,
+                             v8::Local<v8::String> status_text, v8::Local<v8::Array> headers,
+                             v8::Local<v8::Value> body) {
+  uint32_t n = headers->Length();
+  if (n % 2) return nullptr;
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    v8::Local<v8::Value> v;
+    if (!headers->Get(ctx, i).ToLocal(&v) || !v->IsString()) return nullptr;
+    bytes += v.As<v8::String>()->Length() + 1;
+  }
+  size_t body_len = 0;
+  if (body->IsUint8Array()) body_len = body.As<v8::Uint8Array>()->ByteLength();
+  else if (!body->IsNull()) return nullptr;
+  size_t text_len = status_text->Length();
+  size_t total = sizeof(ski_response) + (n / 2) * sizeof(ski_header) + bytes + text_len + 1 + body_len;
+  char *block = static_cast<char *>(malloc(total));
+  if (!block) return nullptr;
+  auto *res = reinterpret_cast<ski_response *>(block);
+  auto *hdrs = reinterpret_cast<ski_header *>(block + sizeof(ski_response));
+  char *p = reinterpret_cast<char *>(hdrs + n / 2);
+  auto put = [&](v8::Local<v8::String> s, size_t *len) {
+    char *at = p;
+    *len = s->Length();
+    s->WriteOneByte(iso, reinterpret_cast<uint8_t *>(p), 0, static_cast<int>(*len),
+                    v8::String::NO_NULL_TERMINATION);
+    p[*len] = '\0';
+    p += *len + 1;
+    return at;
+  };
+  res->size = sizeof(ski_response);
+  res->status = status;
+  res->status_text = put(status_text, &res->status_text_len);
+  for (uint32_t i = 0; i < n; i += 2) {
+    ski_header *h = &hdrs[i / 2];
+    h->name = put(headers->Get(ctx, i).ToLocalChecked().As<v8::String>(), &h->name_len);
+    h->value = put(headers->Get(ctx, i + 1).ToLocalChecked().As<v8::String>(), &h->value_len);
+  }
+  res->headers = hdrs;
+  res->header_count = n / 2;
+  res->body = body_len ? p : nullptr;
+  res->body_len = body_len;
+  if (body_len) body.As<v8::Uint8Array>()->CopyContents(p, body_len);
+  return res;
+}
+
+// ops.settle(token, code, payload): the JS layer ends a call.
+void op_settle(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  ski_engine *e = engine_of(info);
+  v8::Isolate *iso = info.GetIsolate();
+  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+  if (info.Length() < 3 || !info[0]->IsNumber() || !info[1]->IsInt32())
+    return throw_type_error(iso, "settle(token, code, payload)");
+  uint64_t token = static_cast<uint64_t>(info[0].As<v8::Number>()->Value());
+  ski_engine_outcome out = {info[1].As<v8::Int32>()->Value(), nullptr, nullptr};
+  std::string message;
+  if (out.code == SKI_OK) {
+    v8::Local<v8::Value> payload = info[2];
+    v8::Local<v8::Value> status, text, headers, body;
+    v8::Local<v8::Array> arr;
+    if (payload->IsArray() && (arr = payload.As<v8::Array>(), arr->Length() == 4) &&
+        arr->Get(ctx, 0).ToLocal(&status) && status->IsInt32() && arr->Get(ctx, 1).ToLocal(&text) &&
+        text->IsString() && arr->Get(ctx, 2).ToLocal(&headers) && headers->IsArray() &&
+        arr->Get(ctx, 3).ToLocal(&body))
+      out.response = response_block(iso, ctx, status.As<v8::Int32>()->Value(), text.As<v8::String>(),
+                                    headers.As<v8::Array>(), body);
+    if (!out.response) {
+      out.code = SKI_ETHROWN;
+      message = "internal error: the JS layer settled a call with a malformed response";
+    }
+  } else {
+    message = utf8(iso, info[2]);
+  }
+  out.message = message.c_str();
+  e->settle(e->host, token, &out);
+}
+
+void op_utf8_encode(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  v8::Local<v8::String> s;
+  if (!info[0]->ToString(iso->GetCurrentContext()).ToLocal(&s)) return;
+  size_t len = s->Utf8Length(iso);
+  std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(iso, len);
+  s->WriteUtf8(iso, static_cast<char *>(store->Data()), static_cast<int>(len), nullptr,
+               v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+  v8::Local<v8::ArrayBuffer> buf = v8::ArrayBuffer::New(iso, std::move(store));
+  info.GetReturnValue().Set(v8::Uint8Array::New(buf, 0, len));
+}
+
+void op_utf8_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  if (!info[0]->IsUint8Array()) return throw_type_error(iso, "utf8Decode expects a Uint8Array");
+  v8::Local<v8::Uint8Array> view = info[0].As<v8::Uint8Array>();
+  bool fatal = info[1]->BooleanValue(iso);
+  bool ignore_bom = info[2]->BooleanValue(iso);
+  size_t len = view->ByteLength();
+  const uint8_t *p = static_cast<const uint8_t *>(view->Buffer()->GetBackingStore()->Data());
+  if (p) p += view->ByteOffset();
+  if (!ignore_bom && len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) p += 3, len -= 3;
+  if (fatal && !ski_utf8_valid(p, len))
+    return throw_type_error(iso, "The encoded data was not valid for encoding utf-8");
+  v8::Local<v8::String> out;
+  if (!v8::String::NewFromUtf8(iso, reinterpret_cast<const char *>(p), v8::NewStringType::kNormal,
+                               static_cast<int>(len))
+           .ToLocal(&out))
+    return; // too long: V8 has thrown a RangeError
+  info.GetReturnValue().Set(out);
+}
+
+void op_print(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  std::string text = utf8(iso, info[1]);
+  fprintf(stderr, "%s\n", text.c_str());
+}
+
+void set_op(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Object> ops, const char *name,
+            v8::FunctionCallback fn, ski_engine *e) {
+  v8::Local<v8::Function> f =
+      v8::Function::New(ctx, fn, v8::External::New(iso, e), 0, v8::ConstructorBehavior::kThrow)
+          .ToLocalChecked();
+  ops->Set(ctx, str(iso, name), f).Check();
+}
+
+v8::MaybeLocal<v8::Promise> reject_dynamic_import(v8::Local<v8::Context> ctx, v8::Local<v8::Data>,
+                                                  v8::Local<v8::Value>, v8::Local<v8::String> specifier,
+                                                  v8::Local<v8::FixedArray>) {
+  v8::Isolate *iso = ctx->GetIsolate();
+  v8::Local<v8::Promise::Resolver> resolver;
+  if (!v8::Promise::Resolver::New(ctx).ToLocal(&resolver)) return {};
+  std::string text = "import('" + utf8(iso, specifier) +
+                     "') is not supported: ski runs fully bundled workers (bundle with esbuild or rolldown)";
+  resolver->Reject(ctx, v8::Exception::Error(str(iso, text.c_str()))).Check();
+  return resolver->GetPromise();
+}
+
+v8::MaybeLocal<v8::Module> resolve_nothing(v8::Local<v8::Context> ctx, v8::Local<v8::String> specifier,
+                                           v8::Local<v8::FixedArray>, v8::Local<v8::Module>) {
+  v8::Isolate *iso = ctx->GetIsolate();
+  std::string text = "cannot import '" + utf8(iso, specifier) + "': ski has no module loader";
+  iso->ThrowException(v8::Exception::Error(str(iso, text.c_str())));
+  return {};
+}
+
+// Runs the JS layer in a fresh context and keeps the functions native code calls.
+int bootstrap(ski_engine *e, v8::Local<v8::Context> ctx) {
+  v8::Isolate *iso = e->isolate;
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Object> ops = v8::Object::New(iso);
+  set_op(iso, ctx, ops, "settle", op_settle, e);
+  set_op(iso, ctx, ops, "utf8Encode", op_utf8_encode, e);
+  set_op(iso, ctx, ops, "utf8Decode", op_utf8_decode, e);
+  set_op(iso, ctx, ops, "print", op_print, e);
+  v8::Local<v8::Object> codes = v8::Object::New(iso);
+#define SKI_JS_CODE_(name, value, text) codes->Set(ctx, str(iso, #name), v8::Integer::New(iso, value)).Check();
+  SKI_ERRORS(SKI_JS_CODE_)
+#undef SKI_JS_CODE_
+  ops->Set(ctx, str(iso, "codes"), codes).Check();
+
+  v8::Local<v8::String> source;
+  v8::Local<v8::Script> script;
+  v8::Local<v8::Value> fn, internals_value;
+  v8::ScriptOrigin origin(iso, str(iso, "ski:runtime"));
+  if (!v8::String::NewFromUtf8(iso, ski_js_runtime, v8::NewStringType::kNormal,
+                               static_cast<int>(ski_js_runtime_len))
+           .ToLocal(&source) ||
+      !v8::Script::Compile(ctx, source, &origin).ToLocal(&script) || !script->Run(ctx).ToLocal(&fn) ||
+      !fn->IsFunction())
+    return fail_with(SKI_EENGINE, "the JS runtime failed to compile: " +
+                                      (tc.HasCaught() ? syntax_error_text(iso, ctx, tc) : "not a function"));
+  v8::Local<v8::Value> argv[] = {ops, ctx->Global()};
+  if (!fn.As<v8::Function>()->Call(ctx, v8::Undefined(iso), 2, argv).ToLocal(&internals_value) ||
+      !internals_value->IsObject())
+    return fail_with(SKI_EENGINE, "the JS runtime failed to start: " +
+                                      (tc.HasCaught() ? utf8(iso, tc.Exception()) : "no internals"));
+  v8::Local<v8::Object> internals = internals_value.As<v8::Object>();
+  struct {
+    const char *name;
+    v8::Global<v8::Function> *slot;
+  } wanted[] = {{"dispatch", &e->dispatch},
+                {"setEntry", &e->set_entry},
+                {"isImportError", &e->is_import_error},
+                {"describe", &e->describe}};
+  for (auto &w : wanted) {
+    v8::Local<v8::Value> f;
+    if (!internals->Get(ctx, str(iso, w.name)).ToLocal(&f) || !f->IsFunction())
+      return fail_with(SKI_EENGINE, std::string("the JS runtime has no internals.") + w.name);
+    w.slot->Reset(iso, f.As<v8::Function>());
+  }
+  return SKI_OK;
+}
+
+// After the worker's top level ran: let the JS layer find the entry point.
+int finish_load(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Value> default_export) {
+  v8::Isolate *iso = e->isolate;
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Value> argv[] = {default_export};
+  v8::Local<v8::Value> result;
+  if (!e->set_entry.Get(iso)->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&result))
+    return fail_with(SKI_EENGINE, "setEntry threw: " + describe(e, ctx, tc.Exception()));
+  if (!result->IsNull()) return fail_with(SKI_ENOHANDLER, utf8(iso, result));
+  return SKI_OK;
+}
+
+// The worker's top level threw: a require() gets its own code.
+int load_exception(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Value> exc) {
+  v8::Isolate *iso = e->isolate;
+  v8::Local<v8::Value> argv[] = {exc};
+  v8::Local<v8::Value> is_import;
+  {
+    v8::TryCatch inner(iso);
+    if (!e->is_import_error.Get(iso)->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&is_import))
+      is_import = v8::False(iso);
+  }
+  return fail_with(is_import->IsTrue() ? SKI_EIMPORT : SKI_ETHROWN,
+                   "uncaught exception while loading the worker: " + describe(e, ctx, exc));
+}
+
+int load_module(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Module> module,
+                const char *name) {
+  v8::Isolate *iso = e->isolate;
+  v8::Local<v8::FixedArray> requests = module->GetModuleRequests();
+  if (requests->Length() > 0) {
+    auto request = requests->Get(ctx, 0).As<v8::ModuleRequest>();
+    v8::Location at = module->SourceOffsetToLocation(request->GetSourceOffset());
+    return ski_fail(SKI_EIMPORT,
+                    "%s:%d:%d: import of '%s' is not supported: ski runs fully bundled workers "
+                    "(bundle with esbuild or rolldown)",
+                    name, at.GetLineNumber() + 1, at.GetColumnNumber() + 1,
+                    utf8(iso, request->GetSpecifier()).c_str());
+  }
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Value> evaluated;
+  if (!module->InstantiateModule(ctx, resolve_nothing).FromMaybe(false) ||
+      !module->Evaluate(ctx).ToLocal(&evaluated))
+    return load_exception(e, ctx, tc.Exception());
+  iso->PerformMicrotaskCheckpoint(); // lets a top-level await on resolved values finish
+  if (module->GetStatus() == v8::Module::kErrored) return load_exception(e, ctx, module->GetException());
+  if (evaluated->IsPromise() && evaluated.As<v8::Promise>()->State() == v8::Promise::kPending)
+    return ski_fail(SKI_ESTALLED, "%s: top-level await did not settle while loading", name);
+  v8::Local<v8::Value> default_export;
+  if (!module->GetModuleNamespace().As<v8::Object>()->Get(ctx, str(iso, "default")).ToLocal(&default_export))
+    return load_exception(e, ctx, tc.Exception());
+  return finish_load(e, ctx, default_export);
+}
+
+} // namespace
+
+extern "C" {
+
+const char *ski_engine_v8_version(void) { return v8::V8::GetVersion(); }
+
+int ski_engine_init(const char *v8_flags) {
+  const char *runtime = v8::V8::GetVersion();
+  const char *header = SKI_V8_HEADER_VERSION;
+  size_t n = strlen(header);
+  if (strncmp(runtime, header, n) != 0 || (runtime[n] != '\0' && runtime[n] != '-'))
+    return ski_fail(SKI_EVERSION, "libski was built with V8 %s headers but the V8 loaded is %s",
+                    header, runtime);
+  if (v8_flags && *v8_flags) v8::V8::SetFlagsFromString(v8_flags);
+  platform = v8::platform::NewDefaultPlatform().release();
+  v8::V8::InitializePlatform(platform);
+  if (!v8::V8::Initialize()) return ski_fail(SKI_EENGINE, "v8::V8::Initialize failed");
+  return SKI_OK;
+}
+
+int ski_engine_new(ski_engine_settle_fn settle, void *host, ski_engine **out) {
+  auto *e = new (std::nothrow) ski_engine;
+  if (!e) return ski_fail(SKI_ENOMEM, "out of memory allocating an engine");
+  e->settle = settle;
+  e->host = host;
+  e->allocator = v8::ArrayBuffer::Allocator::NewDefaultAllocator();
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = e->allocator;
+  e->isolate = v8::Isolate::New(params);
+  e->isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  e->isolate->SetHostImportModuleDynamicallyCallback(reject_dynamic_import);
+  int rc;
+  {
+    [[maybe_unused]] EnterStackCheck check;
+    v8::Isolate::Scope isolate_scope(e->isolate);
+    v8::HandleScope handle_scope(e->isolate);
+    v8::Local<v8::Context> ctx = v8::Context::New(e->isolate);
+    v8::Context::Scope context_scope(ctx);
+    e->context.Reset(e->isolate, ctx);
+    rc = bootstrap(e, ctx);
+  }
+  if (rc != SKI_OK) {
+    ski_engine_free(e);
+    return rc;
+  }
+  *out = e;
+  return SKI_OK;
+}
+
+int ski_engine_load(ski_engine *e, const char *name, const char *source, size_t len) {
+  if (len > static_cast<size_t>(v8::String::kMaxLength))
+    return ski_fail(SKI_EINVAL, "%s: worker source is %zu bytes, more than V8 can hold", name, len);
+  Window w(e);
+  v8::Isolate *iso = w.isolate;
+  v8::Local<v8::Context> ctx = w.context;
+  v8::Local<v8::String> src, resource = str(iso, name);
+  if (!v8::String::NewFromUtf8(iso, source, v8::NewStringType::kNormal, static_cast<int>(len)).ToLocal(&src))
+    return ski_fail(SKI_EINVAL, "%s: worker source could not be read as UTF-8", name);
+
+  // A classic script first (sloppy-mode scripts must not run as strict modules); a module
+  // when the script grammar rejects it. If both fail, report the parse that got further.
+  v8::TryCatch script_tc(iso);
+  v8::ScriptOrigin script_origin(iso, resource);
+  v8::ScriptCompiler::Source script_source(src, script_origin);
+  v8::Local<v8::Script> script;
+  if (v8::ScriptCompiler::Compile(ctx, &script_source).ToLocal(&script)) {
+    v8::Local<v8::Value> ignored;
+    if (!script->Run(ctx).ToLocal(&ignored)) return load_exception(e, ctx, script_tc.Exception());
+    iso->PerformMicrotaskCheckpoint();
+    return finish_load(e, ctx, v8::Undefined(iso));
+  }
+  v8::TryCatch module_tc(iso);
+  v8::ScriptOrigin module_origin(iso, resource, 0, 0, false, -1, v8::Local<v8::Value>(), false, false, true);
+  v8::ScriptCompiler::Source module_source(src, module_origin);
+  v8::Local<v8::Module> module;
+  if (v8::ScriptCompiler::CompileModule(iso, &module_source).ToLocal(&module))
+    return load_module(e, ctx, module, name);
+  auto reach = [&](v8::TryCatch &tc) {
+    v8::Local<v8::Message> m = tc.Message();
+    if (m.IsEmpty()) return std::make_pair(0, 0);
+    return std::make_pair(m->GetLineNumber(ctx).FromMaybe(0), m->GetStartColumn(ctx).FromMaybe(0));
+  };
+  v8::TryCatch &further = reach(module_tc) > reach(script_tc) ? module_tc : script_tc;
+  return fail_with(SKI_ESYNTAX, syntax_error_text(iso, ctx, further));
+}
+
+int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
+  const int max = v8::String::kMaxLength;
+  if (req->url_len > static_cast<size_t>(max) || req->method_len > 64)
+    return ski_fail(SKI_EINVAL, "request method or URL is too long");
+  Window w(e);
+  v8::Isolate *iso = w.isolate;
+  v8::Local<v8::Context> ctx = w.context;
+  v8::Local<v8::String> method, url;
+  if (!v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(req->method ? req->method : "GET"),
+                                  v8::NewStringType::kNormal,
+                                  static_cast<int>(req->method ? req->method_len : 3))
+           .ToLocal(&method) ||
+      !v8::String::NewFromUtf8(iso, req->url, v8::NewStringType::kNormal, static_cast<int>(req->url_len))
+           .ToLocal(&url))
+    return ski_fail(SKI_EINVAL, "request method or URL could not be converted");
+  v8::Local<v8::Array> headers = v8::Array::New(iso, static_cast<int>(req->header_count * 2));
+  for (size_t i = 0; i < req->header_count; i++) {
+    const ski_header &h = req->headers[i];
+    v8::Local<v8::String> name, value;
+    if (h.name_len > static_cast<size_t>(max) || h.value_len > static_cast<size_t>(max) ||
+        !v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(h.name ? h.name : ""),
+                                    v8::NewStringType::kNormal, static_cast<int>(h.name_len))
+             .ToLocal(&name) ||
+        !v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(h.value ? h.value : ""),
+                                    v8::NewStringType::kNormal, static_cast<int>(h.value_len))
+             .ToLocal(&value))
+      return ski_fail(SKI_EINVAL, "request header %zu is too long", i);
+    headers->Set(ctx, static_cast<uint32_t>(2 * i), name).Check();
+    headers->Set(ctx, static_cast<uint32_t>(2 * i + 1), value).Check();
+  }
+  v8::Local<v8::Value> body = v8::Null(iso);
+  if (req->body) {
+    std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(iso, req->body_len);
+    if (req->body_len) memcpy(store->Data(), req->body, req->body_len);
+    body = v8::Uint8Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, req->body_len);
+  }
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Value> argv[] = {v8::Number::New(iso, static_cast<double>(token)), method, url, headers, body};
+  v8::Local<v8::Value> ignored;
+  if (!e->dispatch.Get(iso)->Call(ctx, v8::Undefined(iso), 5, argv).ToLocal(&ignored)) {
+    // dispatch never throws by contract; if it did (a stack overflow, say), end the call.
+    std::string text = "the JS runtime failed to dispatch: " + describe(e, ctx, tc.Exception());
+    ski_engine_outcome out = {SKI_ETHROWN, text.c_str(), nullptr};
+    e->settle(e->host, token, &out);
+  }
+  iso->PerformMicrotaskCheckpoint();
+  return SKI_OK;
+}
+
+void ski_engine_free(ski_engine *e) {
+  if (!e) return;
+  // Globals first: resetting one touches its isolate, which must still exist.
+  e->dispatch.Reset();
+  e->set_entry.Reset();
+  e->is_import_error.Reset();
+  e->describe.Reset();
+  e->context.Reset();
+  if (e->isolate) e->isolate->Dispose();
+  delete e->allocator;
+  delete e;
+}
+
+} // extern "C"

@@ -1,0 +1,48 @@
+/* The wall around V8: the only interface between the C core and core/v8/. Everything
+ * here is plain C; every V8 touch happens inside one of these functions, in a window
+ * that enters the isolate and leaves the thread's V8 enter stack as it found it. */
+#ifndef SKI_ENGINE_H
+#define SKI_ENGINE_H
+
+#include "../../ffi/ski.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ski_engine ski_engine;
+
+/* How a call ended. code 0: `response` is a malloc'd block that starts with a filled
+ * ski_response whose pointers point into the same block; ownership passes to the callee
+ * (free() releases it all). code < 0: `message` (NUL-terminated, borrowed for the
+ * duration of the callback) says why. */
+typedef struct ski_engine_outcome {
+  int code;
+  const char *message;
+  ski_response *response;
+} ski_engine_outcome;
+
+/* Called on the owner thread, from inside an engine function, when a call settles.
+ * It must not call back into the same engine. */
+typedef void (*ski_engine_settle_fn)(void *host, uint64_t token, const ski_engine_outcome *outcome);
+
+/* Once per process: checks the run-time V8 version against the headers, applies flags,
+ * starts the platform (leaked on purpose: its destructor hangs at exit). */
+int ski_engine_init(const char *v8_flags);
+/* The run-time V8 version string. */
+const char *ski_engine_v8_version(void);
+
+int ski_engine_new(ski_engine_settle_fn settle, void *host, ski_engine **out);
+int ski_engine_load(ski_engine *engine, const char *name, const char *source, size_t len);
+/* Starts call `token`; the outcome arrives through settle, possibly before this returns.
+ * Fails (and settles nothing) only on host errors such as an oversized input. */
+int ski_engine_dispatch(ski_engine *engine, uint64_t token, const ski_request *req);
+void ski_engine_free(ski_engine *engine);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

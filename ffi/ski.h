@@ -1,0 +1,190 @@
+/*
+ * ski.h — the public C ABI of libski, an embeddable WinterCG JavaScript runtime.
+ *
+ * Rules that hold for every function below (docs/abi.md is the full reference):
+ *
+ *  - Every function returns an int: 0 on success, a negative SKI_E* code on failure
+ *    (except the few that return a version or a string, which say so).
+ *    ski_strerror() names a code; ski_last_error() gives this thread's detail.
+ *  - Objects are opaque 64-bit handles (always below 2^53, so a Lua number holds one
+ *    exactly). A handle is owned by the thread that created it: any call passing it from
+ *    another thread returns SKI_EWRONGTHREAD and touches nothing. A freed, forged or
+ *    wrong-kind handle returns SKI_EBADHANDLE. Freeing twice returns SKI_EBADHANDLE.
+ *  - Inputs are copied before the function returns. Outputs are borrowed for as long as
+ *    the function's comment says, never longer.
+ *  - Option structs start with their own size, so the ABI grows without breaking hosts
+ *    built against an older header. A NULL options pointer means the defaults.
+ *
+ * This header never mentions V8, libuv or any other dependency.
+ */
+#ifndef SKI_H
+#define SKI_H
+
+#ifndef SKI_CDEF /* the LuaJIT cdef spec preprocesses this header without system headers */
+#include <stddef.h>
+#include <stdint.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a function, struct field or code is added; never for a change of
+ * meaning, because meanings do not change. */
+#define SKI_ABI_VERSION 1
+
+#if defined(__GNUC__) && !defined(SKI_CDEF)
+#define SKI_API __attribute__((visibility("default")))
+#else
+#define SKI_API
+#endif
+
+/* Status codes. Host misuse is -1..-19, a failing worker is -20 and below.
+ * The numbers are part of the ABI: codes are only ever appended. */
+#define SKI_ERRORS(X)                                                                      \
+  X(EINVAL, -1, "invalid argument")                                                      \
+  X(EBADHANDLE, -2, "bad handle: freed, forged or of the wrong kind")                    \
+  X(EWRONGTHREAD, -3, "handle belongs to another thread")                                \
+  X(EBUSY, -4, "object still has live dependants")                                       \
+  X(ENOMEM, -5, "out of memory")                                                         \
+  X(EFORKED, -6, "ski was initialised in a parent process and cannot run in this fork")  \
+  X(EVERSION, -7, "V8 library does not match the V8 headers ski was built with")         \
+  X(ESTATE, -8, "object is not in a state that allows this call")                        \
+  X(EAGAIN, -9, "call has not completed yet")                                            \
+  X(EENGINE, -10, "the JavaScript engine could not create an isolate")                   \
+  X(ESYNTAX, -20, "worker has a syntax error")                                           \
+  X(EIMPORT, -21, "worker imports or requires a module: bundle it first")                \
+  X(ENOHANDLER, -22, "worker has no fetch handler")                                      \
+  X(ETHROWN, -23, "worker threw an exception")                                           \
+  X(EREJECTED, -24, "worker's promise was rejected")                                     \
+  X(ENOTRESPONSE, -25, "fetch handler did not produce a Response")                       \
+  X(ESTALLED, -26, "call can never complete: nothing pending could settle it")           \
+  X(ECANCELED, -27, "call canceled: its instance was destroyed")
+
+enum ski_status {
+  SKI_OK = 0,
+#define SKI_ERROR_ENUM_(name, code, text) SKI_##name = code,
+  SKI_ERRORS(SKI_ERROR_ENUM_)
+#undef SKI_ERROR_ENUM_
+};
+
+/* Handles. Plain integers on purpose: a struct passed by value stops LuaJIT's JIT. */
+typedef uint64_t ski_loop_t;
+typedef uint64_t ski_instance_t;
+typedef uint64_t ski_call_t;
+
+/* ---- library ---------------------------------------------------------------------- */
+
+/* Any thread. Returns SKI_ABI_VERSION of the library (not of the header you hold). */
+SKI_API int ski_abi_version(void);
+
+/* Any thread. Static string, e.g. "ski 0.1.0 (abi 1; V8 10.2.154.26-node.37)". */
+SKI_API const char *ski_version(void);
+
+/* Any thread. Static strings: a sentence for the code, and its name ("SKI_EINVAL").
+ * Unknown codes give "unknown error" and "SKI_EUNKNOWN". */
+SKI_API const char *ski_strerror(int code);
+SKI_API const char *ski_error_name(int code);
+
+/* Any thread. The detail of the last failure on this thread (JS message with file:line
+ * and stack, or which argument was wrong). "" if none. Borrowed: valid until the next
+ * ski_* call on this thread. */
+SKI_API const char *ski_last_error(void);
+
+typedef struct ski_init_options {
+  size_t size;          /* sizeof(ski_init_options) */
+  const char *v8_flags; /* passed to V8 before it starts, e.g. "--stack-size=900"; or NULL */
+} ski_init_options;
+
+/* Any thread, once per process; later calls are no-ops returning 0 (their options are
+ * ignored). Starts the V8 platform, which is never torn down. Returns SKI_EFORKED in a
+ * forked child of a process that had initialised ski, SKI_EVERSION if the V8 library
+ * found at run time is not the one ski was built for. ski_loop_new calls it for you. */
+SKI_API int ski_init(const ski_init_options *opts);
+
+/* ---- loop: one per thread that runs JS ---------------------------------------------- */
+
+/* Creates a loop owned by the calling thread. *out is set only on success. */
+SKI_API int ski_loop_new(ski_loop_t *out);
+
+/* Owner thread. SKI_EBUSY (and nothing freed) while instances live on the loop. */
+SKI_API int ski_loop_free(ski_loop_t loop);
+
+/* Owner thread; blocks for at most timeout_ms (-1: no limit, 0: one pass, never blocks).
+ * Runs the loop until no call on it is pending. Returns 0 when none is pending,
+ * SKI_EAGAIN when some still are at the timeout. Calls that nothing could ever settle
+ * fail with SKI_ESTALLED instead of blocking forever. */
+SKI_API int ski_loop_run(ski_loop_t loop, int timeout_ms);
+
+/* ---- instance: one isolate + context + worker bundle -------------------------------- */
+
+typedef struct ski_instance_options {
+  size_t size; /* sizeof(ski_instance_options) */
+} ski_instance_options;
+
+/* Owner thread of loop. Creates an empty instance on it; load a worker next. */
+SKI_API int ski_instance_new(ski_loop_t loop, const ski_instance_options *opts,
+                             ski_instance_t *out);
+
+/* Owner thread. Loads a fully bundled worker once: an ES module with
+ * `export default { fetch }` or `export default function`, or a classic script calling
+ * addEventListener("fetch", ...). `name` (NUL-terminated) names the file in errors.
+ * Fails with SKI_ESYNTAX, SKI_EIMPORT, SKI_ETHROWN (top level threw), SKI_ENOHANDLER,
+ * or SKI_ESTATE if already loaded (loaded or failed: one load per instance). */
+SKI_API int ski_instance_load(ski_instance_t inst, const char *name, const char *source,
+                              size_t source_len);
+
+/* Owner thread. Destroys the isolate. Calls still in flight fail with SKI_ECANCELED;
+ * their handles stay valid until freed. */
+SKI_API int ski_instance_free(ski_instance_t inst);
+
+/* ---- call: one request in flight ----------------------------------------------------- */
+
+typedef struct ski_header {
+  const char *name;
+  size_t name_len;
+  const char *value;
+  size_t value_len;
+} ski_header;
+
+typedef struct ski_request {
+  size_t size;              /* sizeof(ski_request) */
+  const char *method;       /* e.g. "GET"; NULL means GET */
+  size_t method_len;
+  const char *url;          /* absolute URL, e.g. "http://localhost/path?q" */
+  size_t url_len;
+  const ski_header *headers;
+  size_t header_count;
+  const void *body;         /* NULL: no body */
+  size_t body_len;
+} ski_request;
+
+typedef struct ski_response {
+  size_t size;              /* set by the caller to sizeof(ski_response) */
+  int status;
+  const char *status_text;
+  size_t status_text_len;
+  const ski_header *headers; /* in the Headers iteration order; Set-Cookie repeated */
+  size_t header_count;
+  const void *body;
+  size_t body_len;
+} ski_response;
+
+/* Owner thread of inst. Sends one request to the loaded worker and runs it until it
+ * completes or awaits. Everything in *req is copied. On success *out is a new call,
+ * whatever the worker does; read its outcome with ski_call_response. */
+SKI_API int ski_call_start(ski_instance_t inst, const ski_request *req, ski_call_t *out);
+
+/* Owner thread. 0 and *out filled when the call completed with a Response; SKI_EAGAIN
+ * while it is pending (drive the loop); otherwise the worker's failure code, with
+ * ski_last_error() set to its message. The memory *out points to is owned by the call
+ * and valid until ski_call_free. */
+SKI_API int ski_call_response(ski_call_t call, ski_response *out);
+
+/* Owner thread. Releases the call. A pending call keeps running; its result is dropped. */
+SKI_API int ski_call_free(ski_call_t call);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SKI_H */

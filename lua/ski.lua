@@ -1,0 +1,346 @@
+-- ski: LuaJIT binding of libski (ffi/ski.h), in lua-resty-core's conventions.
+--
+--   local ski = require "ski"
+--   local loop = assert(ski.loop())
+--   local inst = assert(loop:instance())
+--   assert(inst:load(source, "worker.js"))
+--   local res, err, code = inst:fetch { url = "http://localhost/", method = "GET" }
+--
+-- Failures return nil, message, name ("SKI_ETHROWN", ...); misuse of the binding itself
+-- (a wrong argument type) raises. Every object is released by close() or, failing that,
+-- by the garbage collector; finalizers never raise. Objects belong to the OS thread that
+-- created them, like the C handles they wrap.
+local ffi = require "ffi"
+local bit = require "bit"
+
+local C_cdef = require "ski.cdef"
+ffi.cdef(C_cdef)
+
+local ffi_new, ffi_string, ffi_gc = ffi.new, ffi.string, ffi.gc
+local type, error, tostring, setmetatable = type, error, tostring, setmetatable
+local tonumber, pairs, ipairs = tonumber, pairs, ipairs
+
+local _M = { _VERSION = "0.1.0" }
+
+local function library_path()
+  local explicit = os.getenv("SKI_LIBRARY")
+  if explicit and explicit ~= "" then return explicit end
+  -- In a checkout, lua/ski.lua sits two levels above build/release/lib/libski.so.
+  local source = debug.getinfo(1, "S").source
+  local root = source:match("^@(.*)/lua/ski%.lua$") or (source:match("^@lua/ski%.lua$") and ".")
+  if root then
+    local candidate = root .. "/build/release/lib/libski.so"
+    local f = io.open(candidate, "rb")
+    if f then
+      f:close()
+      return candidate
+    end
+  end
+  return "ski"
+end
+
+local C = ffi.load(library_path())
+_M.C = C
+
+-- Scratch out-parameters, made once (no allocation per call on hot paths).
+local handle_out = ffi_new("uint64_t[1]")
+local response_out = ffi_new("ski_response")
+local request = ffi_new("ski_request")
+local header_cap = 16
+local header_buf = ffi_new("ski_header[?]", header_cap)
+
+local SKI_EAGAIN = C.SKI_EAGAIN
+
+local function failure(rc)
+  return nil, ffi_string(C.ski_last_error()), ffi_string(C.ski_error_name(rc))
+end
+_M.failure_name = function(rc) return ffi_string(C.ski_error_name(rc)) end
+
+function _M.version() return ffi_string(C.ski_version()) end
+function _M.abi_version() return C.ski_abi_version() end
+function _M.strerror(code) return ffi_string(C.ski_strerror(code)) end
+function _M.last_error() return ffi_string(C.ski_last_error()) end
+
+-- Starts V8 (once per process; ski.loop() does it too). opts.v8_flags: string.
+function _M.init(opts)
+  local o
+  if opts and opts.v8_flags then
+    o = ffi_new("ski_init_options", { size = ffi.sizeof("ski_init_options"), v8_flags = opts.v8_flags })
+  end
+  local rc = C.ski_init(o)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+-- A handle box: a cdata the GC can finalize, holding the handle as a Lua number for
+-- calls (an exact number below 2^53; see ffi/ski.h).
+local function boxed(h, free)
+  local box = ffi_gc(ffi_new("uint64_t[1]", h), free)
+  return box
+end
+
+--------------------------------------------------------------------------------------
+-- call
+
+local Call = {}
+Call.__index = Call
+
+local function call_free(box)
+  if box[0] ~= 0 then
+    C.ski_call_free(box[0])
+    box[0] = 0
+  end
+end
+
+local function header_list(res)
+  local list = {}
+  local h = res.headers
+  for i = 0, tonumber(res.header_count) - 1 do
+    list[i + 1] = { ffi_string(h[i].name, h[i].name_len), ffi_string(h[i].value, h[i].value_len) }
+  end
+  return list
+end
+
+-- The outcome of the call: a response table, or nil, message, name.
+-- While the call is pending: nil, message, "SKI_EAGAIN".
+function Call:response()
+  local h = self.handle
+  if not h then return nil, "call is closed", "SKI_EBADHANDLE" end
+  response_out.size = ffi.sizeof(response_out)
+  local rc = C.ski_call_response(h, response_out)
+  if rc ~= 0 then return failure(rc) end
+  local res = response_out
+  return {
+    status = res.status,
+    status_text = ffi_string(res.status_text, res.status_text_len),
+    headers = header_list(res),
+    body = res.body_len > 0 and ffi_string(res.body, res.body_len) or "",
+  }
+end
+
+function Call:done()
+  local h = self.handle
+  if not h then return true end
+  response_out.size = ffi.sizeof(response_out)
+  return C.ski_call_response(h, response_out) ~= SKI_EAGAIN
+end
+
+function Call:close()
+  local h = self.handle
+  if not h then return true end
+  self.handle = nil
+  self.box[0] = 0
+  ffi_gc(self.box, nil)
+  local rc = C.ski_call_free(h)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+--------------------------------------------------------------------------------------
+-- instance
+
+local Instance = {}
+Instance.__index = Instance
+
+local function fill_request(req)
+  if type(req) == "string" then req = { url = req } end
+  if type(req) ~= "table" then error("request must be a table or a URL string", 3) end
+  local url = req.url
+  if type(url) ~= "string" then error("request.url must be a string", 3) end
+  local method = req.method or "GET"
+  local body = req.body
+  if body ~= nil and type(body) ~= "string" then error("request.body must be a string", 3) end
+  local headers = req.headers
+  local n = 0
+  if headers then
+    -- either a list of {name, value} pairs or a map name -> value | {values}
+    for k, v in pairs(headers) do
+      if type(k) == "number" then
+        n = n + 1
+      elseif type(v) == "table" then
+        n = n + #v
+      else
+        n = n + 1
+      end
+    end
+    if n > header_cap then
+      while header_cap < n do header_cap = header_cap * 2 end
+      header_buf = ffi_new("ski_header[?]", header_cap)
+    end
+    local i = 0
+    local function put(name, value)
+      name, value = tostring(name), tostring(value)
+      local h = header_buf[i]
+      h.name, h.name_len, h.value, h.value_len = name, #name, value, #value
+      i = i + 1
+    end
+    if headers[1] then
+      for _, pair in ipairs(headers) do put(pair[1], pair[2]) end
+    else
+      for k, v in pairs(headers) do
+        if type(v) == "table" then
+          for _, one in ipairs(v) do put(k, one) end
+        else
+          put(k, v)
+        end
+      end
+    end
+    n = i
+  end
+  request.size = ffi.sizeof(request)
+  request.method, request.method_len = method, #method
+  request.url, request.url_len = url, #url
+  request.headers, request.header_count = header_buf, n
+  if body then
+    request.body, request.body_len = body, #body
+  else
+    request.body, request.body_len = nil, 0
+  end
+end
+
+-- Sends one request; returns a Call at once (it may still be pending).
+function Instance:start(req)
+  local h = self.handle
+  if not h then return nil, "instance is closed", "SKI_EBADHANDLE" end
+  -- The request struct points into Lua strings; nothing allocates between filling it
+  -- and the C call (which copies them), so no GC step can free them in between.
+  fill_request(req)
+  local rc = C.ski_call_start(h, request, handle_out)
+  if rc ~= 0 then return failure(rc) end
+  local ch = tonumber(handle_out[0])
+  return setmetatable({ handle = ch, box = boxed(ch, call_free) }, Call)
+end
+
+-- Sends one request and drives the loop until it completes (or timeout_ms passes).
+-- Returns the response table, or nil, message, name.
+function Instance:fetch(req, timeout_ms)
+  local call, err, name = self:start(req)
+  if not call then return nil, err, name end
+  local res
+  res, err, name = call:response()
+  if not res and name == "SKI_EAGAIN" then
+    local ok
+    ok, err, name = self.loop:run(timeout_ms or -1)
+    if ok then
+      res, err, name = call:response()
+    end
+  end
+  call:close()
+  return res, err, name
+end
+
+-- Loads the worker bundle (once). name is the file name errors mention.
+function Instance:load(source, name)
+  if type(source) ~= "string" then error("source must be a string", 2) end
+  local h = self.handle
+  if not h then return nil, "instance is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_instance_load(h, name or "worker.js", source, #source)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+function Instance:close()
+  local h = self.handle
+  if not h then return true end
+  self.handle = nil
+  local rc = self.release(self.box)
+  ffi_gc(self.box, nil)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+--------------------------------------------------------------------------------------
+-- loop
+
+local Loop = {}
+Loop.__index = Loop
+
+-- The loop's C free refuses while instances live; when the GC finds a loop and its
+-- instances unreachable together it may finalize them in any order, so the last one
+-- out frees the loop. `state` is shared by the loop's and its instances' finalizers.
+local function loop_try_free(state)
+  if state.handle ~= 0 and state.closing and state.live == 0 then
+    local h = state.handle
+    state.handle = 0
+    return C.ski_loop_free(h)
+  end
+  return 0
+end
+
+-- Creates an instance on this loop. opts is reserved for limits (later ABI versions).
+function Loop:instance()
+  local state = self.state
+  if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_instance_new(state.handle, nil, handle_out)
+  if rc ~= 0 then return failure(rc) end
+  local ih = tonumber(handle_out[0])
+  state.live = state.live + 1
+  local released = false
+  local function release(box)
+    if released then return 0 end
+    released = true
+    box[0] = 0
+    local frc = C.ski_instance_free(ih)
+    state.live = state.live - 1
+    local lrc = loop_try_free(state)
+    return frc ~= 0 and frc or lrc
+  end
+  local inst = setmetatable({ handle = ih, loop = self, release = release }, Instance)
+  inst.box = boxed(ih, release)
+  return inst
+end
+
+-- Drives the loop until no call is pending, or timeout_ms (-1: no limit, 0: never block).
+-- Returns true, or nil, message, "SKI_EAGAIN" when calls are still pending.
+function Loop:run(timeout_ms)
+  local state = self.state
+  if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_loop_run(state.handle, timeout_ms or -1)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+-- Frees the loop. Fails with SKI_EBUSY while instances created on it are open.
+function Loop:close()
+  local state = self.state
+  if state.closing then return true end
+  if state.live > 0 then
+    return nil, "loop still has " .. state.live .. " open instance(s); close them first", "SKI_EBUSY"
+  end
+  state.closing = true
+  ffi_gc(self.box, nil)
+  local rc = loop_try_free(state)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+-- A new loop owned by the calling thread.
+function _M.loop()
+  local rc = C.ski_loop_new(handle_out)
+  if rc ~= 0 then return failure(rc) end
+  local h = tonumber(handle_out[0])
+  local state = { handle = h, live = 0, closing = false }
+  local box = boxed(h, function()
+    state.closing = true
+    loop_try_free(state)
+  end)
+  return setmetatable({ state = state, box = box, handle = h }, Loop)
+end
+
+-- Convenience for scripts: a loop and an instance with `source` loaded.
+function _M.load(source, name)
+  local loop, err, code = _M.loop()
+  if not loop then return nil, err, code end
+  local inst
+  inst, err, code = loop:instance()
+  if not inst then return nil, err, code end
+  local ok
+  ok, err, code = inst:load(source, name)
+  if not ok then
+    inst:close()
+    return nil, err, code
+  end
+  return inst
+end
+
+return _M

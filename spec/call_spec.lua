@@ -1,0 +1,214 @@
+-- Calls: a request goes in as bytes, the handler's Response comes out as bytes, and
+-- every way a handler can fail has its own code.
+local ffi = require "ffi"
+local t = require "helper.support"
+local ski, C = t.ski, t.C
+
+local echo = [[
+  export default {
+    async fetch(request) {
+      const body = await request.text();
+      const headers = [...request.headers].map(([k, v]) => k + "=" + v).join(";");
+      return new Response(JSON.stringify({ method: request.method, url: request.url, headers, body }), {
+        status: 201, statusText: "Made", headers: { "content-type": "application/json", "x-echo": "1" },
+      });
+    },
+  };
+]]
+
+describe("a call", function()
+  it("passes method, URL, headers and body in, and status, headers and body out", function()
+    local res = assert(t.fetch(echo, {
+      method = "PUT", url = "https://example.com/a/b?c=d",
+      headers = { { "X-One", "1" }, { "x-two", "  two  " }, { "Content-Type", "text/plain" } },
+      body = "payload",
+    }))
+    assert.equal(201, res.status)
+    assert.equal("Made", res.status_text)
+    assert.equal("application/json", t.header(res, "content-type"))
+    assert.equal("1", t.header(res, "x-echo"))
+    assert.matches('"method":"PUT"', res.body)
+    assert.matches('"url":"https://example.com/a/b?c=d"', res.body, 1, true)
+    assert.matches('"headers":"content-type=text/plain;x-one=1;x-two=two"', res.body, 1, true)
+    assert.matches('"body":"payload"', res.body, 1, true)
+  end)
+
+  it("carries binary bodies byte for byte, both ways", function()
+    local bytes = {}
+    for i = 0, 255 do bytes[#bytes + 1] = string.char(i) end
+    bytes = table.concat(bytes):rep(40)
+    local res = assert(t.fetch([[
+      export default { async fetch(req) {
+        const buf = new Uint8Array(await req.arrayBuffer());
+        for (let i = 0; i < buf.length; i++) buf[i] = 255 - buf[i];
+        return new Response(buf);
+      } }
+    ]], { method = "POST", url = "http://localhost/", body = bytes }))
+    assert.equal(#bytes, #res.body)
+    assert.equal(bytes:gsub(".", function(c) return string.char(255 - c:byte()) end), res.body)
+  end)
+
+  it("keeps repeated Set-Cookie headers apart and keeps header order", function()
+    local res = assert(t.fetch [[
+      export default { fetch() {
+        const h = new Headers();
+        h.append("Set-Cookie", "a=1");
+        h.append("X-B", "b");
+        h.append("Set-Cookie", "b=2");
+        h.append("x-a", "a");
+        return new Response(null, { status: 204, headers: h });
+      } }
+    ]])
+    assert.equal(204, res.status)
+    assert.same({ { "set-cookie", "a=1" }, { "set-cookie", "b=2" }, { "x-a", "a" }, { "x-b", "b" } }, res.headers)
+    assert.equal("", res.body)
+  end)
+
+  it("accepts a handler's promise, with awaits inside", function()
+    local res = assert(t.fetch [[
+      async function slowly(x) { await null; await Promise.resolve(); return x; }
+      export default { async fetch() { const a = await slowly("as"); return new Response(a + await slowly("ync")) } }
+    ]])
+    assert.equal("async", res.body)
+  end)
+
+  it("accepts a Response promise from respondWith", function()
+    local res = assert(t.fetch [[
+      addEventListener("fetch", (e) => e.respondWith((async () => new Response("later"))()));
+    ]])
+    assert.equal("later", res.body)
+  end)
+
+  it("passes non-ASCII URLs and bodies intact", function()
+    local res = assert(t.fetch([[
+      export default { async fetch(req) { return new Response(req.url + "|" + await req.text()) } }
+    ]], { method = "POST", url = "http://localhost/caf%C3%A9", body = "naïve ☃" }))
+    assert.equal("http://localhost/caf%C3%A9|naïve ☃", res.body)
+  end)
+
+  describe("fails with a distinct code and message when the handler", function()
+    local function failure(src)
+      local res, err, code = t.fetch(src)
+      assert.is_nil(res)
+      return code, err
+    end
+
+    it("throws", function()
+      local code, err = failure("export default { fetch() { throw new RangeError('out of range') } }")
+      assert.equal("SKI_ETHROWN", code)
+      assert.matches("RangeError: out of range", err)
+      assert.matches("worker.js:1", err)
+    end)
+
+    it("throws a non-Error value", function()
+      local code, err = failure("export default { fetch() { throw 'plain string' } }")
+      assert.equal("SKI_ETHROWN", code)
+      assert.matches("plain string", err)
+    end)
+
+    it("returns a promise that rejects", function()
+      local code, err = failure("export default { async fetch() { await null; throw new Error('async boom') } }")
+      assert.equal("SKI_EREJECTED", code)
+      assert.matches("Error: async boom", err)
+    end)
+
+    it("returns something that is not a Response", function()
+      local cases = {
+        ["export default { fetch() { return 'text' } }"] = "string",
+        ["export default { fetch() {} }"] = "undefined",
+        ["export default { async fetch() { return { status: 200 } } }"] = "Object",
+        ["export default () => new Promise(r => r(42))"] = "number",
+      }
+      for src, what in pairs(cases) do
+        local code, err = failure(src)
+        assert.equal("SKI_ENOTRESPONSE", code, src)
+        assert.matches(what, err, 1, true)
+      end
+    end)
+
+    it("fakes a Response (a user class named Response is not one)", function()
+      local code = failure("class Response {}; export default { fetch() { return new Response() } }")
+      assert.equal("SKI_ENOTRESPONSE", code)
+    end)
+
+    it("is a fetch listener that never calls respondWith", function()
+      local code, err = failure("addEventListener('fetch', () => {})")
+      assert.equal("SKI_ENOTRESPONSE", code)
+      assert.matches("respondWith", err)
+    end)
+
+    it("awaits something that can never settle", function()
+      local code, err = failure("export default { fetch() { return new Promise(() => {}) } }")
+      assert.equal("SKI_ESTALLED", code)
+      assert.matches("no timer or I/O", err)
+    end)
+  end)
+
+  describe("through the C ABI", function()
+    local out = ffi.new("uint64_t[1]")
+    local res = ffi.new("ski_response")
+
+    local function start(inst, req)
+      local rc = C.ski_call_start(inst.handle, req, out)
+      return rc, out[0]
+    end
+
+    it("validates the request struct", function()
+      local inst = t.worker("export default { fetch() { return new Response('ok') } }")
+      local req = ffi.new("ski_request")
+      req.size = ffi.sizeof(req)
+      assert.equal(C.SKI_EINVAL, (start(inst, nil)))
+      assert.equal(C.SKI_EINVAL, (start(inst, req))) -- no URL
+      assert.matches("url is empty", ski.last_error())
+      req.url, req.url_len = "http://x/", 9
+      req.size = 8
+      assert.equal(C.SKI_EINVAL, (start(inst, req)))
+      req.size = ffi.sizeof(req)
+      req.header_count = 2
+      assert.equal(C.SKI_EINVAL, (start(inst, req)))
+      req.header_count = 0
+      req.body_len = 10
+      assert.equal(C.SKI_EINVAL, (start(inst, req)))
+      req.body_len = 0
+      assert.equal(C.SKI_EINVAL, C.ski_call_start(inst.handle, req, nil))
+      local rc, call = start(inst, req)
+      assert.equal(0, rc)
+      res.size = 4
+      assert.equal(C.SKI_EINVAL, C.ski_call_response(call, res))
+      res.size = ffi.sizeof(res)
+      assert.equal(0, C.ski_call_response(call, res))
+      assert.equal("ok", ffi.string(res.body, res.body_len))
+      assert.equal(0, C.ski_call_free(call))
+      inst:close()
+    end)
+
+    it("reports SKI_EAGAIN while pending and SKI_ECANCELED once its instance is gone", function()
+      local inst, loop = t.worker("export default { fetch() { return new Promise(() => {}) } }")
+      local req = ffi.new("ski_request")
+      req.size = ffi.sizeof(req)
+      req.url, req.url_len = "http://x/", 9
+      local rc, call = start(inst, req)
+      assert.equal(0, rc)
+      res.size = ffi.sizeof(res)
+      assert.equal(C.SKI_EAGAIN, C.ski_call_response(call, res))
+      assert.is_true(inst:close())
+      assert.equal(C.SKI_ECANCELED, C.ski_call_response(call, res))
+      assert.matches("destroyed", ski.last_error())
+      assert.equal(0, C.ski_call_free(call))
+      assert.is_true(loop:close())
+    end)
+
+    it("can be freed while pending, and the loop then has nothing to wait for", function()
+      local inst, loop = t.worker("export default { fetch() { return new Promise(() => {}) } }")
+      local req = ffi.new("ski_request")
+      req.size = ffi.sizeof(req)
+      req.url, req.url_len = "http://x/", 9
+      local rc, call = start(inst, req)
+      assert.equal(0, rc)
+      assert.equal(0, C.ski_call_free(call))
+      assert.is_true(loop:run(0))
+      inst:close()
+      assert.is_true(loop:close())
+    end)
+  end)
+end)

@@ -1,0 +1,83 @@
+-- The `ski` command, run as a user would run it.
+local t = require "helper.support"
+
+local function ski(args)
+  return t.sh("bin/ski " .. args .. " 2>&1")
+end
+
+local function tmp_worker(src)
+  local path = os.tmpname() .. ".js"
+  local f = assert(io.open(path, "wb"))
+  f:write(src)
+  f:close()
+  return path
+end
+
+describe("ski run", function()
+  it("answers Hello World with examples/hello", function()
+    local rc, out = ski("run examples/hello/worker.js")
+    assert.equal(0, rc)
+    assert.equal("HTTP/1.1 200 OK\ncontent-type: text/plain\n\nHello World", out)
+  end)
+
+  it("sends the URL, method, headers and body it is given", function()
+    local w = tmp_worker [[
+      export default { async fetch(r) {
+        return new Response(`${r.method} ${r.url} ${r.headers.get("x-a")} ${await r.text()}`, { status: 202 });
+      } }
+    ]]
+    local rc, out = ski("run " .. w .. " 'http://example.com/p?q=1' -X PATCH -H 'X-A: hello there' -d 'the body'")
+    os.remove(w)
+    assert.equal(0, rc)
+    assert.matches("^HTTP/1.1 202 Accepted\n", out)
+    assert.matches("\n\nPATCH http://example.com/p%?q=1 hello there the body$", out)
+  end)
+
+  it("defaults to POST when given a body, and reads -d @file", function()
+    local w = tmp_worker "export default { async fetch(r) { return new Response(r.method + ':' + await r.text()) } }"
+    local body = os.tmpname()
+    local f = assert(io.open(body, "wb"))
+    f:write("from a file")
+    f:close()
+    local rc, out = ski("run " .. w .. " -d @" .. body)
+    os.remove(w)
+    os.remove(body)
+    assert.equal(0, rc)
+    assert.matches("\n\nPOST:from a file$", out)
+  end)
+
+  it("exits 1 with the error when the worker fails", function()
+    local w = tmp_worker "export default { fetch() { throw new Error('kaput') } }"
+    local rc, out = ski("run " .. w)
+    os.remove(w)
+    assert.equal(1, rc)
+    assert.matches("^ski: SKI_ETHROWN: .*Error: kaput", out)
+  end)
+
+  it("exits 1 on a syntax error, naming the file and line", function()
+    local w = tmp_worker "export default {\n  fetch() { return ; ; ) }\n}"
+    local rc, out = ski("run " .. w)
+    os.remove(w)
+    assert.equal(1, rc)
+    assert.matches("SKI_ESYNTAX: " .. w:gsub("%p", "%%%0") .. ":2:", out)
+  end)
+
+  it("exits 1 when the file does not exist, and 2 on bad usage", function()
+    local rc, out = ski("run /nonexistent/worker.js")
+    assert.equal(1, rc)
+    assert.matches("No such file", out)
+    rc, out = ski("run")
+    assert.equal(2, rc)
+    assert.matches("usage", out)
+    rc = ski("run examples/hello/worker.js -H 'no colon'")
+    assert.equal(2, rc)
+    rc = ski("frobnicate")
+    assert.equal(2, rc)
+  end)
+
+  it("prints its version", function()
+    local rc, out = ski("version")
+    assert.equal(0, rc)
+    assert.matches("^ski %d+%.%d+%.%d+ %(abi 1; V8 10%.2", out)
+  end)
+end)

@@ -1,0 +1,65 @@
+-- Shared by the specs: the binding, the raw C namespace, the thread helper, and small
+-- builders for workers.
+local ffi = require "ffi"
+local ski = require "ski"
+
+local M = { ski = ski, C = ski.C }
+
+M.root = os.getenv("PWD")
+M.build_dir = os.getenv("SKI_BUILD_DIR") or (M.root .. "/build/release")
+
+ffi.cdef [[ int skitest_call_on_thread(void *fn, int nargs, const uint64_t *args); ]]
+local helper = ffi.load(M.build_dir .. "/lib/libskitest.so")
+
+-- Runs C function `fn` (a cdata function from M.C) on a new OS thread with integer
+-- arguments; returns its status.
+function M.on_thread(fn, ...)
+  local n = select("#", ...)
+  local args = ffi.new("uint64_t[4]")
+  for i = 1, n do
+    local v = select(i, ...)
+    args[i - 1] = type(v) == "cdata" and ffi.cast("uint64_t", v) or v
+  end
+  return helper.skitest_call_on_thread(ffi.cast("void *", fn), n, args)
+end
+
+-- A loaded instance of `source` on a fresh loop (or the given one).
+function M.worker(source, loop, name)
+  loop = loop or assert(ski.loop())
+  local inst = assert(loop:instance())
+  assert(inst:load(source, name or "worker.js"))
+  return inst, loop
+end
+
+-- The response of `source`'s handler for one request (a URL string or request table).
+function M.fetch(source, req)
+  local inst = M.worker(source)
+  local res, err, code = inst:fetch(req or "http://localhost/")
+  inst:close()
+  return res, err, code
+end
+
+-- A header's value from a response's list of {name, value} pairs.
+function M.header(res, name)
+  for _, h in ipairs(res.headers) do
+    if h[1] == name then return h[2] end
+  end
+end
+
+function M.read(path)
+  local f = assert(io.open(path, "rb"))
+  local data = f:read("*a")
+  f:close()
+  return data
+end
+
+-- Runs a shell command; returns its exit status and its stdout.
+function M.sh(cmd)
+  local p = io.popen(cmd .. "; echo \"::rc=$?\"")
+  local out = p:read("*a")
+  p:close()
+  local rc = tonumber(out:match("::rc=(%d+)%s*$"))
+  return rc, (out:gsub("::rc=%d+%s*$", ""))
+end
+
+return M
