@@ -2,7 +2,7 @@
 local t = require "helper.support"
 
 local function ski(args)
-  return t.sh("bin/ski " .. args .. " 2>&1")
+  return t.sh("bin/ski " .. args .. " 2>&1", { ski = true })
 end
 
 local function tmp_worker(src)

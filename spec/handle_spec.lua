@@ -108,8 +108,8 @@ describe("a handle", function()
       { C.ski_instance_load, inst, ffi.cast("uintptr_t", ffi.cast("const char *", "w.js")),
         ffi.cast("uintptr_t", ffi.cast("const char *", src)), #src },
       { C.ski_instance_free, inst },
-      { C.ski_call_start, inst, ffi.cast("uintptr_t", req), ffi.cast("uintptr_t", fresh) },
-      { C.ski_call_response, call, ffi.cast("uintptr_t", res) },
+      { C.ski_call_start, inst, ffi.cast("uintptr_t", ffi.cast("void *", req)), ffi.cast("uintptr_t", fresh) },
+      { C.ski_call_response, call, ffi.cast("uintptr_t", ffi.cast("void *", res)) },
       { C.ski_call_free, call },
     }
     for i, a in ipairs(attempts) do

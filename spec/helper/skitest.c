@@ -21,7 +21,7 @@ static void *run_job(void *arg) {
  * status, or -1000 if the thread could not be started. Every ski_* function takes only
  * integer-class arguments, which the x86-64 and AArch64 calling conventions pass in
  * registers, so calling through this wider type passes them unchanged. */
-int skitest_call_on_thread(void *fn, int nargs, const uint64_t *args) {
+__attribute__((visibility("default"))) int skitest_call_on_thread(void *fn, int nargs, const uint64_t *args) {
   job j = {.result = -1000};
   *(void **)&j.fn = fn;
   for (int i = 0; i < nargs && i < 4; i++) j.args[i] = args[i];

@@ -53,9 +53,12 @@ function M.read(path)
   return data
 end
 
--- Runs a shell command; returns its exit status and its stdout.
-function M.sh(cmd)
-  local p = io.popen(cmd .. "; echo \"::rc=$?\"")
+-- Runs a shell command; returns its exit status and its stdout. Under the sanitizer
+-- build (scripts/test --asan) the runtime is preloaded only into commands that load
+-- libski (`ski = true`), not into cc, nm or sed.
+function M.sh(cmd, opts)
+  local preload = opts and opts.ski and os.getenv("SKI_PRELOAD") or ""
+  local p = io.popen("export LD_PRELOAD='" .. preload .. "'; " .. cmd .. "; echo \"::rc=$?\"")
   local out = p:read("*a")
   p:close()
   local rc = tonumber(out:match("::rc=(%d+)%s*$"))
