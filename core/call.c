@@ -11,6 +11,7 @@ static void call_settle(ski_call *call, int code, const char *message, ski_respo
     const char *text = message && *message ? message : ski_strerror(code);
     call->message = strdup(text);
   }
+  call->instance->pending_calls--;
   call->instance = NULL;
   ski_link_remove(&call->link);
 }
@@ -71,8 +72,10 @@ int ski_call_start(ski_instance_t inst_handle, const ski_request *req, ski_call_
     return rc;
   }
   ski_link_push(&inst->loop->pending_calls, &call->link);
+  inst->pending_calls++;
   rc = ski_engine_dispatch(inst->engine, call->handle, req);
   if (rc != SKI_OK) {
+    inst->pending_calls--;
     ski_link_remove(&call->link);
     ski_handle_release(call->handle, SKI_KIND_CALL, (void **)&call);
     free(call->response);
@@ -101,13 +104,26 @@ int ski_call_response(ski_call_t handle, ski_response *out) {
   return SKI_OK;
 }
 
+int ski_call_wait(ski_call_t handle, int timeout_ms) {
+  ski_call *call;
+  int rc = ski_handle_get(handle, SKI_KIND_CALL, (void **)&call);
+  if (rc != SKI_OK) return rc;
+  if (call->code != SKI_EAGAIN) return SKI_OK;
+  return ski_loop_drive(call->instance->loop, timeout_ms, call);
+}
+
 int ski_call_free(ski_call_t handle) {
   ski_call *call;
   int rc = ski_handle_release(handle, SKI_KIND_CALL, (void **)&call);
   if (rc != SKI_OK) return rc;
-  if (call->code == SKI_EAGAIN) ski_link_remove(&call->link);
+  ski_instance *inst = call->code == SKI_EAGAIN ? call->instance : NULL;
+  if (inst) {
+    ski_link_remove(&call->link);
+    inst->pending_calls--;
+  }
   free(call->response);
   free(call->message);
   free(call);
+  if (inst) ski_instance_reap_if_idle(inst); /* a retired instance need not finish it */
   return SKI_OK;
 }

@@ -1,4 +1,5 @@
-/* A loop: one per thread that runs JS, owning a libuv loop and the calls in flight on it. */
+/* A loop: one per thread that runs JS, owning a libuv loop, its instances, and the
+ * calls in flight on them. */
 #include "runtime.h"
 
 #include <stdlib.h>
@@ -17,6 +18,7 @@ int ski_loop_new(ski_loop_t *out) {
   uv_timer_init(&loop->uv, &loop->run_timeout);
   uv_unref((uv_handle_t *)&loop->run_timeout);
   ski_link_init(&loop->pending_calls);
+  ski_link_init(&loop->instances);
   rc = ski_handle_new(SKI_KIND_LOOP, loop, &loop->handle);
   if (rc != SKI_OK) {
     uv_close((uv_handle_t *)&loop->run_timeout, NULL);
@@ -33,10 +35,14 @@ int ski_loop_free(ski_loop_t handle) {
   ski_loop *loop;
   int rc = ski_handle_get(handle, SKI_KIND_LOOP, (void **)&loop);
   if (rc != SKI_OK) return rc;
-  if (loop->instance_count)
+  size_t live = loop->instance_count - loop->retired_count;
+  if (live)
     return ski_fail(SKI_EBUSY, "loop 0x%llx still has %zu instance(s); free them first",
-                    (unsigned long long)handle, loop->instance_count);
+                    (unsigned long long)handle, live);
   ski_handle_release(handle, SKI_KIND_LOOP, (void **)&loop);
+  /* Retired instances still finishing are the loop's own: cancel what they had left. */
+  while (!ski_link_empty(&loop->instances))
+    ski_instance_destroy(SKI_CONTAINER(loop->instances.next, ski_instance, link));
   uv_close((uv_handle_t *)&loop->run_timeout, NULL);
   uv_run(&loop->uv, UV_RUN_DEFAULT); /* runs the close callbacks; nothing else is left */
   uv_loop_close(&loop->uv);
@@ -49,28 +55,72 @@ static void on_run_timeout(uv_timer_t *timer) {
   loop->timed_out = true;
 }
 
+static bool drive_done(ski_loop *loop, ski_call *call) {
+  if (call) return call->code != SKI_EAGAIN;
+  return ski_link_empty(&loop->pending_calls) && loop->background == 0;
+}
+
+/* Nothing left in the loop (no timer, no I/O) can settle a pending call: fail them all
+ * rather than block forever, and let retired instances go. Background tasks stuck the
+ * same way are not waited for. */
+static void stall(ski_loop *loop) {
+  ski_calls_fail_pending(loop, NULL, SKI_ESTALLED,
+                         "the handler's promise is still pending, but no timer or I/O is "
+                         "left that could settle it");
+  ski_link *node = loop->instances.next;
+  while (node != &loop->instances) {
+    ski_link *next = node->next;
+    ski_instance *inst = SKI_CONTAINER(node, ski_instance, link);
+    if (inst->retired) ski_instance_destroy(inst);
+    node = next;
+  }
+}
+
+int ski_loop_drive(ski_loop *loop, int timeout_ms, ski_call *call) {
+  if (timeout_ms < -1) return ski_fail(SKI_EINVAL, "timeout_ms is %d; use -1 for no limit", timeout_ms);
+  loop->timed_out = false;
+  bool once = timeout_ms == 0;
+  if (timeout_ms > 0) uv_timer_start(&loop->run_timeout, on_run_timeout, (uint64_t)timeout_ms, 0);
+  while (!drive_done(loop, call)) {
+    if (!uv_loop_alive(&loop->uv)) {
+      stall(loop);
+      break;
+    }
+    uv_run(&loop->uv, once ? UV_RUN_NOWAIT : UV_RUN_ONCE);
+    if (once || loop->timed_out) break;
+  }
+  uv_timer_stop(&loop->run_timeout);
+  if (!drive_done(loop, call)) {
+    if (!uv_loop_alive(&loop->uv)) stall(loop);
+    if (!drive_done(loop, call))
+      return ski_fail(SKI_EAGAIN, "%s still pending after %d ms", call ? "the call is" : "work is",
+                      timeout_ms);
+  }
+  return SKI_OK;
+}
+
 int ski_loop_run(ski_loop_t handle, int timeout_ms) {
   ski_loop *loop;
   int rc = ski_handle_get(handle, SKI_KIND_LOOP, (void **)&loop);
   if (rc != SKI_OK) return rc;
-  if (timeout_ms < -1) return ski_fail(SKI_EINVAL, "timeout_ms is %d; use -1 for no limit", timeout_ms);
-  loop->timed_out = timeout_ms == 0;
-  if (timeout_ms > 0) uv_timer_start(&loop->run_timeout, on_run_timeout, (uint64_t)timeout_ms, 0);
-  for (;;) {
-    if (ski_link_empty(&loop->pending_calls)) break;
-    if (!uv_loop_alive(&loop->uv)) {
-      /* Every pending call waits on a promise, and nothing left in the loop (no timer,
-       * no I/O) can ever settle one: fail them rather than block forever. */
-      ski_calls_fail_pending(loop, NULL, SKI_ESTALLED,
-                             "the handler's promise is still pending, but no timer or I/O "
-                             "is left that could settle it");
-      break;
-    }
-    uv_run(&loop->uv, loop->timed_out ? UV_RUN_NOWAIT : UV_RUN_ONCE);
-    if (loop->timed_out) break;
-  }
-  uv_timer_stop(&loop->run_timeout);
-  if (!ski_link_empty(&loop->pending_calls))
-    return ski_fail(SKI_EAGAIN, "calls are still pending after %d ms", timeout_ms);
+  return ski_loop_drive(loop, timeout_ms, NULL);
+}
+
+int ski_loop_next_deadline(ski_loop_t handle, int *timeout_ms) {
+  ski_loop *loop;
+  int rc = ski_handle_get(handle, SKI_KIND_LOOP, (void **)&loop);
+  if (rc != SKI_OK) return rc;
+  if (!timeout_ms) return ski_fail(SKI_EINVAL, "ski_loop_next_deadline: timeout_ms is NULL");
+  uv_update_time(&loop->uv);
+  *timeout_ms = uv_backend_timeout(&loop->uv);
+  return SKI_OK;
+}
+
+int ski_loop_fd(ski_loop_t handle, int *fd) {
+  ski_loop *loop;
+  int rc = ski_handle_get(handle, SKI_KIND_LOOP, (void **)&loop);
+  if (rc != SKI_OK) return rc;
+  if (!fd) return ski_fail(SKI_EINVAL, "ski_loop_fd: fd is NULL");
+  *fd = uv_backend_fd(&loop->uv);
   return SKI_OK;
 }

@@ -30,9 +30,12 @@ static inline void ski_link_remove(ski_link *node) {
 typedef struct ski_loop {
   uint64_t handle;
   uv_loop_t uv;
-  uv_timer_t run_timeout; /* bounds ski_loop_run; unref'd so it never keeps the loop alive */
+  uv_timer_t run_timeout; /* bounds a blocking run; unref'd so it never keeps the loop alive */
   bool timed_out;
-  size_t instance_count;
+  size_t instance_count;  /* live and retired */
+  size_t retired_count;
+  size_t background;      /* ctx.waitUntil() promises pending, over all instances */
+  ski_link instances;     /* ski_instance.link */
   ski_link pending_calls; /* ski_call.link of every call not yet settled */
 } ski_loop;
 
@@ -43,10 +46,15 @@ typedef enum ski_instance_state {
 } ski_instance_state;
 
 typedef struct ski_instance {
-  uint64_t handle;
+  uint64_t handle;        /* 0 once retired: the host no longer holds it */
   ski_loop *loop;
   ski_engine *engine;
   ski_instance_state state;
+  uv_timer_t *timer;      /* fires the JS layer's earliest timer; freed by its close callback */
+  size_t pending_calls;
+  uint32_t background;    /* ctx.waitUntil() promises pending */
+  bool retired;           /* freed by the loop once idle */
+  ski_link link;          /* in loop->instances */
 } ski_instance;
 
 typedef struct ski_call {
@@ -58,9 +66,17 @@ typedef struct ski_call {
   ski_link link;          /* in loop->pending_calls while pending */
 } ski_call;
 
+/* instance.c: destroys an instance (its handle already released), canceling its calls. */
+void ski_instance_destroy(ski_instance *inst);
+/* instance.c: frees a retired instance that has nothing left in flight. */
+void ski_instance_reap_if_idle(ski_instance *inst);
+
 /* call.c: settles every pending call of `instance` (or of every instance when NULL)
  * on `loop` with `code` and `message`. */
 void ski_calls_fail_pending(ski_loop *loop, ski_instance *instance, int code, const char *message);
+/* loop.c: runs `loop` until `call` settles (or, when NULL, until no call or background
+ * task is pending), or timeout_ms passes; SKI_EAGAIN then. */
+int ski_loop_drive(ski_loop *loop, int timeout_ms, ski_call *call);
 /* call.c: the engine's settle callback. */
 void ski_call_settle(void *host, uint64_t token, const ski_engine_outcome *outcome);
 

@@ -111,10 +111,21 @@ SKI_API int ski_loop_new(ski_loop_t *out);
 SKI_API int ski_loop_free(ski_loop_t loop);
 
 /* Owner thread; blocks for at most timeout_ms (-1: no limit, 0: one pass, never blocks).
- * Runs the loop until no call on it is pending. Returns 0 when none is pending,
- * SKI_EAGAIN when some still are at the timeout. Calls that nothing could ever settle
- * fail with SKI_ESTALLED instead of blocking forever. */
+ * Runs timers and I/O until no call and no ctx.waitUntil() task on the loop is pending.
+ * Returns 0 then, SKI_EAGAIN if work is still pending at the timeout. Calls that
+ * nothing left in the loop could ever settle fail with SKI_ESTALLED instead of blocking
+ * forever (background tasks stuck the same way are no longer waited for). */
 SKI_API int ski_loop_run(ski_loop_t loop, int timeout_ms);
+
+/* Owner thread. For hosts with their own event loop: *timeout_ms is how long the host
+ * may sleep before calling ski_loop_run(loop, 0) again (the next timer), 0 if work is
+ * ready now, -1 if the loop has nothing scheduled. */
+SKI_API int ski_loop_next_deadline(ski_loop_t loop, int *timeout_ms);
+
+/* Owner thread. *fd is a descriptor that becomes readable when the loop has I/O to
+ * process (libuv's backend fd), for hosts that poll; timers are not signalled through
+ * it: combine with ski_loop_next_deadline. */
+SKI_API int ski_loop_fd(ski_loop_t loop, int *fd);
 
 /* ---- instance: one isolate + context + worker bundle -------------------------------- */
 
@@ -137,6 +148,15 @@ SKI_API int ski_instance_load(ski_instance_t inst, const char *name, const char 
 /* Owner thread. Destroys the isolate. Calls still in flight fail with SKI_ECANCELED;
  * their handles stay valid until freed. */
 SKI_API int ski_instance_free(ski_instance_t inst);
+
+/* Owner thread. For hot swap: the handle is released at once (no new calls), and the
+ * loop destroys the instance as soon as its calls in flight and ctx.waitUntil() tasks
+ * are done (or stalled). Those calls' handles keep working. */
+SKI_API int ski_instance_retire(ski_instance_t inst);
+
+/* Owner thread. How many calls are in flight on the instance and how many
+ * ctx.waitUntil() promises it still has pending. Either pointer may be NULL. */
+SKI_API int ski_instance_pending(ski_instance_t inst, size_t *calls, size_t *tasks);
 
 /* ---- call: one request in flight ----------------------------------------------------- */
 
@@ -180,6 +200,11 @@ SKI_API int ski_call_start(ski_instance_t inst, const ski_request *req, ski_call
  * ski_last_error() set to its message. The memory *out points to is owned by the call
  * and valid until ski_call_free. */
 SKI_API int ski_call_response(ski_call_t call, ski_response *out);
+
+/* Owner thread; blocks for at most timeout_ms (-1: no limit, 0: one pass). Runs the
+ * call's loop (other calls progress too) until this call is done: 0, then read it with
+ * ski_call_response; SKI_EAGAIN at the timeout. */
+SKI_API int ski_call_wait(ski_call_t call, int timeout_ms);
 
 /* Owner thread. Releases the call. A pending call keeps running; its result is dropped. */
 SKI_API int ski_call_free(ski_call_t call);

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #if V8_MAJOR_VERSION != 10 || V8_MINOR_VERSION != 2
@@ -35,7 +36,8 @@ struct ski_engine {
   v8::ArrayBuffer::Allocator *allocator = nullptr;
   v8::Global<v8::Context> context;
   v8::Global<v8::Function> dispatch, set_entry, is_import_error, describe;
-  ski_engine_settle_fn settle = nullptr;
+  v8::Global<v8::Function> begin_timers, run_due_timer;
+  ski_engine_callbacks cb{};
   void *host = nullptr;
 };
 
@@ -195,7 +197,7 @@ void op_settle(const v8::FunctionCallbackInfo<v8::Value> &info) {
     message = utf8(iso, info[2]);
   }
   out.message = message.c_str();
-  e->settle(e->host, token, &out);
+  e->cb.settle(e->host, token, &out);
 }
 
 void op_utf8_encode(const v8::FunctionCallbackInfo<v8::Value> &info) {
@@ -228,6 +230,29 @@ void op_utf8_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
            .ToLocal(&out))
     return; // too long: V8 has thrown a RangeError
   info.GetReturnValue().Set(out);
+}
+
+double monotonic_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// ops.now(): milliseconds on a monotonic clock, the timers' time base.
+void op_now(const v8::FunctionCallbackInfo<v8::Value> &info) { info.GetReturnValue().Set(monotonic_ms()); }
+
+// ops.timerArm(delayMs): the earliest timer is due in delayMs, or none is (< 0).
+void op_timer_arm(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  ski_engine *e = engine_of(info);
+  double delay = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : -1;
+  e->cb.arm_timer(e->host, delay);
+}
+
+// ops.background(count): how many ctx.waitUntil() promises are still pending.
+void op_background(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  ski_engine *e = engine_of(info);
+  double n = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : 0;
+  e->cb.background(e->host, n > 0 ? static_cast<uint32_t>(n) : 0);
 }
 
 void op_print(const v8::FunctionCallbackInfo<v8::Value> &info) {
@@ -273,6 +298,9 @@ int bootstrap(ski_engine *e, v8::Local<v8::Context> ctx) {
   set_op(iso, ctx, ops, "utf8Encode", op_utf8_encode, e);
   set_op(iso, ctx, ops, "utf8Decode", op_utf8_decode, e);
   set_op(iso, ctx, ops, "print", op_print, e);
+  set_op(iso, ctx, ops, "now", op_now, e);
+  set_op(iso, ctx, ops, "timerArm", op_timer_arm, e);
+  set_op(iso, ctx, ops, "background", op_background, e);
   v8::Local<v8::Object> codes = v8::Object::New(iso);
 #define SKI_JS_CODE_(name, value, text) codes->Set(ctx, str(iso, #name), v8::Integer::New(iso, value)).Check();
   SKI_ERRORS(SKI_JS_CODE_)
@@ -302,7 +330,9 @@ int bootstrap(ski_engine *e, v8::Local<v8::Context> ctx) {
   } wanted[] = {{"dispatch", &e->dispatch},
                 {"setEntry", &e->set_entry},
                 {"isImportError", &e->is_import_error},
-                {"describe", &e->describe}};
+                {"describe", &e->describe},
+                {"beginTimers", &e->begin_timers},
+                {"runDueTimer", &e->run_due_timer}};
   for (auto &w : wanted) {
     v8::Local<v8::Value> f;
     if (!internals->Get(ctx, str(iso, w.name)).ToLocal(&f) || !f->IsFunction())
@@ -386,10 +416,10 @@ int ski_engine_init(const char *v8_flags) {
   return SKI_OK;
 }
 
-int ski_engine_new(ski_engine_settle_fn settle, void *host, ski_engine **out) {
+int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, ski_engine **out) {
   auto *e = new (std::nothrow) ski_engine;
   if (!e) return ski_fail(SKI_ENOMEM, "out of memory allocating an engine");
-  e->settle = settle;
+  e->cb = *callbacks;
   e->host = host;
   e->allocator = v8::ArrayBuffer::Allocator::NewDefaultAllocator();
   v8::Isolate::CreateParams params;
@@ -495,15 +525,34 @@ int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
     // dispatch never throws by contract; if it did (a stack overflow, say), end the call.
     std::string text = "the JS runtime failed to dispatch: " + describe(e, ctx, tc.Exception());
     ski_engine_outcome out = {SKI_ETHROWN, text.c_str(), nullptr};
-    e->settle(e->host, token, &out);
+    e->cb.settle(e->host, token, &out);
   }
   iso->PerformMicrotaskCheckpoint();
+  return SKI_OK;
+}
+
+int ski_engine_run_timers(ski_engine *e) {
+  Window w(e);
+  v8::Isolate *iso = w.isolate;
+  v8::Local<v8::Context> ctx = w.context;
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Value> batch, ran;
+  if (!e->begin_timers.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr).ToLocal(&batch))
+    return fail_with(SKI_EENGINE, "beginTimers threw: " + describe(e, ctx, tc.Exception()));
+  // One timer per task, a microtask checkpoint after each: a promise a timer resolves
+  // runs its reactions before the next timer fires, as in browsers.
+  v8::Local<v8::Value> argv[] = {batch};
+  while (e->run_due_timer.Get(iso)->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&ran) && ran->IsTrue())
+    iso->PerformMicrotaskCheckpoint();
+  if (tc.HasCaught()) return fail_with(SKI_EENGINE, "runDueTimer threw: " + describe(e, ctx, tc.Exception()));
   return SKI_OK;
 }
 
 void ski_engine_free(ski_engine *e) {
   if (!e) return;
   // Globals first: resetting one touches its isolate, which must still exist.
+  e->begin_timers.Reset();
+  e->run_due_timer.Reset();
   e->dispatch.Reset();
   e->set_entry.Reset();
   e->is_import_error.Reset();

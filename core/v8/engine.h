@@ -25,9 +25,17 @@ typedef struct ski_engine_outcome {
   ski_response *response;
 } ski_engine_outcome;
 
-/* Called on the owner thread, from inside an engine function, when a call settles.
- * It must not call back into the same engine. */
-typedef void (*ski_engine_settle_fn)(void *host, uint64_t token, const ski_engine_outcome *outcome);
+/* What an engine tells its host. Each runs on the owner thread from inside an engine
+ * function, and must not call back into the same engine. */
+typedef struct ski_engine_callbacks {
+  /* Call `token` ended. */
+  void (*settle)(void *host, uint64_t token, const ski_engine_outcome *outcome);
+  /* The JS layer's earliest timer is due in delay_ms (>= 0), or there is none (< 0):
+   * call ski_engine_run_timers then. */
+  void (*arm_timer)(void *host, double delay_ms);
+  /* The number of ctx.waitUntil() promises still pending is now `count`. */
+  void (*background)(void *host, uint32_t count);
+} ski_engine_callbacks;
 
 /* Once per process: checks the run-time V8 version against the headers, applies flags,
  * starts the platform (leaked on purpose: its destructor hangs at exit). */
@@ -35,11 +43,14 @@ int ski_engine_init(const char *v8_flags);
 /* The run-time V8 version string. */
 const char *ski_engine_v8_version(void);
 
-int ski_engine_new(ski_engine_settle_fn settle, void *host, ski_engine **out);
+int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, ski_engine **out);
 int ski_engine_load(ski_engine *engine, const char *name, const char *source, size_t len);
 /* Starts call `token`; the outcome arrives through settle, possibly before this returns.
  * Fails (and settles nothing) only on host errors such as an oversized input. */
 int ski_engine_dispatch(ski_engine *engine, uint64_t token, const ski_request *req);
+/* Runs the timers that are due, each followed by a microtask checkpoint (HTML 8.1.7.3),
+ * then re-arms through arm_timer. */
+int ski_engine_run_timers(ski_engine *engine);
 void ski_engine_free(ski_engine *engine);
 
 #ifdef __cplusplus

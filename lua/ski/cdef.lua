@@ -20,6 +20,8 @@ int ski_init(const ski_init_options *opts);
 int ski_loop_new(ski_loop_t *out);
 int ski_loop_free(ski_loop_t loop);
 int ski_loop_run(ski_loop_t loop, int timeout_ms);
+int ski_loop_next_deadline(ski_loop_t loop, int *timeout_ms);
+int ski_loop_fd(ski_loop_t loop, int *fd);
 typedef struct ski_instance_options {
 size_t size;
 } ski_instance_options;
@@ -28,6 +30,8 @@ ski_instance_t *out);
 int ski_instance_load(ski_instance_t inst, const char *name, const char *source,
 size_t source_len);
 int ski_instance_free(ski_instance_t inst);
+int ski_instance_retire(ski_instance_t inst);
+int ski_instance_pending(ski_instance_t inst, size_t *calls, size_t *tasks);
 typedef struct ski_header {
 const char *name;
 size_t name_len;
@@ -57,5 +61,6 @@ size_t body_len;
 } ski_response;
 int ski_call_start(ski_instance_t inst, const ski_request *req, ski_call_t *out);
 int ski_call_response(ski_call_t call, ski_response *out);
+int ski_call_wait(ski_call_t call, int timeout_ms);
 int ski_call_free(ski_call_t call);
 ]]
