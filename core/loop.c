@@ -112,7 +112,9 @@ int ski_loop_next_deadline(ski_loop_t handle, int *timeout_ms) {
   if (rc != SKI_OK) return rc;
   if (!timeout_ms) return ski_fail(SKI_EINVAL, "ski_loop_next_deadline: timeout_ms is NULL");
   uv_update_time(&loop->uv);
-  *timeout_ms = uv_backend_timeout(&loop->uv);
+  /* libuv answers 0 for a loop with nothing to do (its run would return at once);
+   * a host must hear "nothing scheduled" instead. */
+  *timeout_ms = uv_loop_alive(&loop->uv) ? uv_backend_timeout(&loop->uv) : -1;
   return SKI_OK;
 }
 
@@ -122,5 +124,21 @@ int ski_loop_fd(ski_loop_t handle, int *fd) {
   if (rc != SKI_OK) return rc;
   if (!fd) return ski_fail(SKI_EINVAL, "ski_loop_fd: fd is NULL");
   *fd = uv_backend_fd(&loop->uv);
+  return SKI_OK;
+}
+
+int ski_loop_get_stats(ski_loop_t handle, ski_loop_stats *out) {
+  ski_loop *loop;
+  int rc = ski_handle_get(handle, SKI_KIND_LOOP, (void **)&loop);
+  if (rc != SKI_OK) return rc;
+  if (!out || out->size < sizeof(ski_loop_stats))
+    return ski_fail(SKI_EINVAL, "ski_loop_get_stats: out is NULL or out->size is too small");
+  size_t calls = 0;
+  for (ski_link *n = loop->instances.next; n != &loop->instances; n = n->next)
+    calls += SKI_CONTAINER(n, ski_instance, link)->pending_calls;
+  out->instances = loop->instance_count - loop->retired_count;
+  out->retiring = loop->retired_count;
+  out->calls = calls;
+  out->tasks = loop->background;
   return SKI_OK;
 }

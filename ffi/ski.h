@@ -127,6 +127,17 @@ SKI_API int ski_loop_next_deadline(ski_loop_t loop, int *timeout_ms);
  * it: combine with ski_loop_next_deadline. */
 SKI_API int ski_loop_fd(ski_loop_t loop, int *fd);
 
+typedef struct ski_loop_stats {
+  size_t size;      /* set by the caller to sizeof(ski_loop_stats) */
+  size_t instances; /* instances the host holds on this loop */
+  size_t retiring;  /* retired instances still finishing their work */
+  size_t calls;     /* calls in flight */
+  size_t tasks;     /* ctx.waitUntil() promises pending */
+} ski_loop_stats;
+
+/* Owner thread. What the loop is carrying now, for hosts to log and meter. */
+SKI_API int ski_loop_get_stats(ski_loop_t loop, ski_loop_stats *out);
+
 /* ---- instance: one isolate + context + worker bundle -------------------------------- */
 
 typedef struct ski_instance_options {

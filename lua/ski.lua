@@ -125,6 +125,16 @@ function Call:done()
   return C.ski_call_response(h, response_out) ~= SKI_EAGAIN
 end
 
+-- Drives the call's loop (other calls progress too) until this call is done, or
+-- timeout_ms passes (-1 or nil: no limit). true, or nil, message, "SKI_EAGAIN".
+function Call:wait(timeout_ms)
+  local h = self.handle
+  if not h then return nil, "call is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_call_wait(h, timeout_ms or -1)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
 function Call:close()
   local h = self.handle
   if not h then return true end
@@ -216,15 +226,9 @@ end
 function Instance:fetch(req, timeout_ms)
   local call, err, name = self:start(req)
   if not call then return nil, err, name end
-  local res
-  res, err, name = call:response()
-  if not res and name == "SKI_EAGAIN" then
-    local ok
-    ok, err, name = self.loop:run(timeout_ms or -1)
-    if ok then
-      res, err, name = call:response()
-    end
-  end
+  local res, ok
+  ok, err, name = call:wait(timeout_ms)
+  if ok then res, err, name = call:response() end
   call:close()
   return res, err, name
 end
@@ -243,10 +247,32 @@ function Instance:close()
   local h = self.handle
   if not h then return true end
   self.handle = nil
-  local rc = self.release(self.box)
+  local rc = self.release(self.box, C.ski_instance_free)
   ffi_gc(self.box, nil)
   if rc ~= 0 then return failure(rc) end
   return true
+end
+
+-- Hands the instance to its loop, which frees it once its calls in flight and
+-- waitUntil() work are done (hot swap). The object is closed at once.
+function Instance:retire()
+  local h = self.handle
+  if not h then return true end
+  self.handle = nil
+  local rc = self.release(self.box, C.ski_instance_retire)
+  ffi_gc(self.box, nil)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+-- calls in flight, pending waitUntil() promises
+local pending_calls, pending_tasks = ffi_new("size_t[1]"), ffi_new("size_t[1]")
+function Instance:pending()
+  local h = self.handle
+  if not h then return nil, "instance is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_instance_pending(h, pending_calls, pending_tasks)
+  if rc ~= 0 then return failure(rc) end
+  return tonumber(pending_calls[0]), tonumber(pending_tasks[0])
 end
 
 --------------------------------------------------------------------------------------
@@ -276,11 +302,11 @@ function Loop:instance()
   local ih = tonumber(handle_out[0])
   state.live = state.live + 1
   local released = false
-  local function release(box)
+  local function release(box, how)
     if released then return 0 end
     released = true
     box[0] = 0
-    local frc = C.ski_instance_free(ih)
+    local frc = (how or C.ski_instance_free)(ih)
     state.live = state.live - 1
     local lrc = loop_try_free(state)
     return frc ~= 0 and frc or lrc
@@ -298,6 +324,43 @@ function Loop:run(timeout_ms)
   local rc = C.ski_loop_run(state.handle, timeout_ms or -1)
   if rc ~= 0 then return failure(rc) end
   return true
+end
+
+local int_out = ffi_new("int[1]")
+
+-- For hosts with their own event loop: milliseconds until run(0) has work to do (the
+-- next timer), 0 if it has now, -1 if nothing is scheduled.
+function Loop:next_deadline()
+  local state = self.state
+  if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_loop_next_deadline(state.handle, int_out)
+  if rc ~= 0 then return failure(rc) end
+  return int_out[0]
+end
+
+-- A descriptor that is readable when the loop has I/O to process (pair it with
+-- next_deadline for timers).
+function Loop:fd()
+  local state = self.state
+  if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_loop_fd(state.handle, int_out)
+  if rc ~= 0 then return failure(rc) end
+  return int_out[0]
+end
+
+local stats_out = ffi_new("ski_loop_stats")
+
+-- { instances, retiring, calls, tasks }: what the loop carries now.
+function Loop:stats()
+  local state = self.state
+  if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
+  stats_out.size = ffi.sizeof(stats_out)
+  local rc = C.ski_loop_get_stats(state.handle, stats_out)
+  if rc ~= 0 then return failure(rc) end
+  return {
+    instances = tonumber(stats_out.instances), retiring = tonumber(stats_out.retiring),
+    calls = tonumber(stats_out.calls), tasks = tonumber(stats_out.tasks),
+  }
 end
 
 -- Frees the loop. Fails with SKI_EBUSY while instances created on it are open.
@@ -325,6 +388,49 @@ function _M.loop()
     loop_try_free(state)
   end)
   return setmetatable({ state = state, box = box, handle = h }, Loop)
+end
+
+--------------------------------------------------------------------------------------
+-- project: one worker bundle served by one current instance, replaceable while serving
+
+local Project = {}
+Project.__index = Project
+
+-- Loads `source` into a new instance on `loop`.
+function _M.project(loop, source, name)
+  local p = setmetatable({ loop = loop, version = 0 }, Project)
+  local ok, err, code = p:swap(source, name)
+  if not ok then return nil, err, code end
+  return p
+end
+
+-- Hot swap: loads the new bundle into a new instance; from then on new calls go to it,
+-- while calls in flight finish on the old one, which is then freed. If the new bundle
+-- does not load, the old one keeps serving and the error is returned.
+function Project:swap(source, name)
+  local inst, err, code = self.loop:instance()
+  if not inst then return nil, err, code end
+  local ok
+  ok, err, code = inst:load(source, name)
+  if not ok then
+    inst:close()
+    return nil, err, code
+  end
+  local old = self.current
+  self.current = inst
+  self.version = self.version + 1
+  if old then old:retire() end
+  return true
+end
+
+function Project:start(req) return self.current:start(req) end
+function Project:fetch(req, timeout_ms) return self.current:fetch(req, timeout_ms) end
+
+function Project:close()
+  local inst = self.current
+  self.current = nil
+  if inst then return inst:close() end
+  return true
 end
 
 -- Convenience for scripts: a loop and an instance with `source` loaded.

@@ -22,6 +22,14 @@ int ski_loop_free(ski_loop_t loop);
 int ski_loop_run(ski_loop_t loop, int timeout_ms);
 int ski_loop_next_deadline(ski_loop_t loop, int *timeout_ms);
 int ski_loop_fd(ski_loop_t loop, int *fd);
+typedef struct ski_loop_stats {
+size_t size;
+size_t instances;
+size_t retiring;
+size_t calls;
+size_t tasks;
+} ski_loop_stats;
+int ski_loop_get_stats(ski_loop_t loop, ski_loop_stats *out);
 typedef struct ski_instance_options {
 size_t size;
 } ski_instance_options;
