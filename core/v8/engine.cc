@@ -6,17 +6,21 @@
 #include "engine.h"
 
 #include "../internal.h"
+#include "../ops/base64.h"
 #include "../ops/utf8.h"
 
 #include <libplatform/libplatform.h>
 #include <v8.h>
 
 #include <cassert>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <sys/random.h>
+#include <vector>
 
 #if V8_MAJOR_VERSION != 10 || V8_MINOR_VERSION != 2
 #error "ski is built for V8 10.2 (Debian libnode108); these V8 headers are another version"
@@ -255,6 +259,66 @@ void op_background(const v8::FunctionCallbackInfo<v8::Value> &info) {
   e->cb.background(e->host, n > 0 ? static_cast<uint32_t>(n) : 0);
 }
 
+// The bytes of a TypedArray/DataView argument (nullptr, 0 for anything else).
+std::pair<uint8_t *, size_t> view_bytes(v8::Local<v8::Value> v) {
+  if (!v->IsArrayBufferView()) return {nullptr, 0};
+  auto view = v.As<v8::ArrayBufferView>();
+  size_t len = view->ByteLength();
+  auto *base = static_cast<uint8_t *>(view->Buffer()->GetBackingStore()->Data());
+  return {base ? base + view->ByteOffset() : nullptr, len};
+}
+
+// ops.randomFill(view): fills the view from the kernel's CSPRNG (the JS layer enforces
+// getRandomValues' 65,536-byte quota).
+void op_random_fill(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  auto [p, len] = view_bytes(info[0]);
+  if (!info[0]->IsArrayBufferView()) return throw_type_error(iso, "randomFill expects an ArrayBufferView");
+  while (len > 0) {
+    ssize_t n = getrandom(p, len, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return throw_type_error(iso, "the system random number generator failed");
+    }
+    p += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+// ops.base64Encode(view) -> string
+void op_base64_encode(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  if (!info[0]->IsArrayBufferView()) return throw_type_error(iso, "base64Encode expects an ArrayBufferView");
+  auto [p, len] = view_bytes(info[0]);
+  size_t out_len = ski_base64_encoded_len(len);
+  if (out_len > static_cast<size_t>(v8::String::kMaxLength))
+    return void(iso->ThrowException(v8::Exception::RangeError(str(iso, "Invalid string length"))));
+  std::vector<char> out(out_len);
+  ski_base64_encode(p, len, out.data());
+  v8::Local<v8::String> s;
+  if (v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(out.data()), v8::NewStringType::kNormal,
+                                 static_cast<int>(out_len))
+          .ToLocal(&s))
+    info.GetReturnValue().Set(s);
+}
+
+// ops.base64Decode(string) -> Uint8Array, or null if the string is not forgiving-base64.
+void op_base64_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  if (!info[0]->IsString()) return throw_type_error(iso, "base64Decode expects a string");
+  v8::Local<v8::String> s = info[0].As<v8::String>();
+  if (!s->ContainsOnlyOneByte()) return info.GetReturnValue().SetNull();
+  size_t n = s->Length();
+  std::vector<uint8_t> in(n);
+  s->WriteOneByte(iso, in.data(), 0, static_cast<int>(n), v8::String::NO_NULL_TERMINATION);
+  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(iso, n / 4 * 3 + 3);
+  size_t len = 0;
+  if (!ski_base64_decode(reinterpret_cast<const char *>(in.data()), n, static_cast<uint8_t *>(store->Data()), &len))
+    return info.GetReturnValue().SetNull();
+  v8::Local<v8::ArrayBuffer> buf = v8::ArrayBuffer::New(iso, std::move(store));
+  info.GetReturnValue().Set(v8::Uint8Array::New(buf, 0, len));
+}
+
 void op_print(const v8::FunctionCallbackInfo<v8::Value> &info) {
   v8::Isolate *iso = info.GetIsolate();
   std::string text = utf8(iso, info[1]);
@@ -301,6 +365,9 @@ int bootstrap(ski_engine *e, v8::Local<v8::Context> ctx) {
   set_op(iso, ctx, ops, "now", op_now, e);
   set_op(iso, ctx, ops, "timerArm", op_timer_arm, e);
   set_op(iso, ctx, ops, "background", op_background, e);
+  set_op(iso, ctx, ops, "randomFill", op_random_fill, e);
+  set_op(iso, ctx, ops, "base64Encode", op_base64_encode, e);
+  set_op(iso, ctx, ops, "base64Decode", op_base64_decode, e);
   v8::Local<v8::Object> codes = v8::Object::New(iso);
 #define SKI_JS_CODE_(name, value, text) codes->Set(ctx, str(iso, #name), v8::Integer::New(iso, value)).Check();
   SKI_ERRORS(SKI_JS_CODE_)
