@@ -30,10 +30,16 @@ static void background_changed(void *host, uint32_t count) {
   inst->background = count;
 }
 
+static void console_line(void *host, int level, const char *text, size_t len) {
+  ski_instance *inst = host;
+  ski_console_emit(inst->loop, inst->handle, level, text, len);
+}
+
 static const ski_engine_callbacks engine_callbacks = {
     .settle = ski_call_settle,
     .arm_timer = arm_timer,
     .background = background_changed,
+    .console = console_line,
 };
 
 static void timer_closed(uv_handle_t *handle) { free(handle); }

@@ -46,6 +46,7 @@ int ski_loop_free(ski_loop_t handle) {
   uv_close((uv_handle_t *)&loop->run_timeout, NULL);
   uv_run(&loop->uv, UV_RUN_DEFAULT); /* runs the close callbacks; nothing else is left */
   uv_loop_close(&loop->uv);
+  ski_console_sink_free(&loop->console);
   free(loop);
   return SKI_OK;
 }

@@ -27,6 +27,24 @@ static inline void ski_link_remove(ski_link *node) {
 }
 #define SKI_CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
+typedef struct ski_console_entry {
+  ski_instance_t instance;
+  int level;
+  char *text;
+  size_t len;
+  size_t dropped;
+} ski_console_entry;
+
+/* Where console lines go (console.c): stderr, a host callback, or a bounded ring. */
+typedef struct ski_console_sink {
+  ski_console_fn fn;
+  void *userdata;
+  ski_console_entry *ring; /* buffering when non-NULL */
+  size_t cap, head, count;
+  size_t dropped;          /* lost with no kept line after them yet */
+  char *taken;             /* text of the line last handed out, freed on the next take */
+} ski_console_sink;
+
 typedef struct ski_loop {
   uint64_t handle;
   uv_loop_t uv;
@@ -37,6 +55,7 @@ typedef struct ski_loop {
   size_t background;      /* ctx.waitUntil() promises pending, over all instances */
   ski_link instances;     /* ski_instance.link */
   ski_link pending_calls; /* ski_call.link of every call not yet settled */
+  ski_console_sink console;
 } ski_loop;
 
 typedef enum ski_instance_state {
@@ -70,6 +89,10 @@ typedef struct ski_call {
 void ski_instance_destroy(ski_instance *inst);
 /* instance.c: frees a retired instance that has nothing left in flight. */
 void ski_instance_reap_if_idle(ski_instance *inst);
+
+/* console.c: routes one line from `instance` (0 if retired); frees the sink's memory. */
+void ski_console_emit(ski_loop *loop, ski_instance_t instance, int level, const char *text, size_t len);
+void ski_console_sink_free(ski_console_sink *sink);
 
 /* call.c: settles every pending call of `instance` (or of every instance when NULL)
  * on `loop` with `code` and `message`. */

@@ -138,6 +138,38 @@ typedef struct ski_loop_stats {
 /* Owner thread. What the loop is carrying now, for hosts to log and meter. */
 SKI_API int ski_loop_get_stats(ski_loop_t loop, ski_loop_stats *out);
 
+/* Console output of the instances on a loop. By default each line goes to stderr. */
+enum ski_log_level { SKI_LOG_DEBUG = 0, SKI_LOG_INFO = 1, SKI_LOG_WARN = 2, SKI_LOG_ERROR = 3 };
+
+/* One console line: console.debug is DEBUG; log, info, trace and dir are INFO; warn is
+ * WARN; error, failed asserts and uncaught exceptions are ERROR. `instance` is 0 for a
+ * retired instance. `text` is UTF-8, not NUL-terminated. */
+typedef void (*ski_console_fn)(void *userdata, ski_instance_t instance, int level,
+                               const char *text, size_t text_len);
+
+/* Owner thread. Sends console lines to fn, called on the loop's thread during the ski
+ * call that ran the JS (it must not call ski functions on this loop). fn NULL restores
+ * stderr. Replaces buffering. */
+SKI_API int ski_loop_set_console(ski_loop_t loop, ski_console_fn fn, void *userdata);
+
+typedef struct ski_console_line {
+  size_t size;             /* set by the caller to sizeof(ski_console_line) */
+  ski_instance_t instance;
+  int level;
+  const char *text;        /* borrowed until the next ski_loop_next_console on this loop */
+  size_t text_len;
+  size_t dropped;          /* lines lost to a full buffer just before this one */
+} ski_console_line;
+
+/* Owner thread. For hosts that poll rather than take callbacks (LuaJIT): keeps up to
+ * max_lines console lines (the oldest are dropped beyond that) for
+ * ski_loop_next_console. 0 turns buffering off (back to stderr). Replaces a callback. */
+SKI_API int ski_loop_buffer_console(ski_loop_t loop, size_t max_lines);
+
+/* Owner thread. Takes the oldest buffered line: 0 and *out filled, or SKI_EAGAIN when
+ * there is none. */
+SKI_API int ski_loop_next_console(ski_loop_t loop, ski_console_line *out);
+
 /* ---- instance: one isolate + context + worker bundle -------------------------------- */
 
 typedef struct ski_instance_options {

@@ -363,6 +363,32 @@ function Loop:stats()
   }
 end
 
+-- Console output of the loop's instances: by default stderr. buffer_console(n) keeps
+-- up to n lines (0: back to stderr) for next_console() to take, oldest first.
+function Loop:buffer_console(max_lines)
+  local state = self.state
+  if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_loop_buffer_console(state.handle, max_lines)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+local console_out = ffi_new("ski_console_line")
+_M.LOG_DEBUG, _M.LOG_INFO, _M.LOG_WARN, _M.LOG_ERROR = 0, 1, 2, 3
+
+-- The oldest buffered console line as { level = 0..3, text =, instance =, dropped = },
+-- or nil when there is none.
+function Loop:next_console()
+  local state = self.state
+  if state.closing then return nil end
+  console_out.size = ffi.sizeof(console_out)
+  if C.ski_loop_next_console(state.handle, console_out) ~= 0 then return nil end
+  return {
+    level = console_out.level, text = ffi_string(console_out.text, console_out.text_len),
+    instance = tonumber(console_out.instance), dropped = tonumber(console_out.dropped),
+  }
+end
+
 -- Frees the loop. Fails with SKI_EBUSY while instances created on it are open.
 function Loop:close()
   local state = self.state

@@ -102,7 +102,7 @@ describe("timers", function()
 
   it("report a timer's exception and keep running", function()
     assert.equal('"still running"', js([[
-      setTimeout(() => { throw new Error("timer boom") }, 1);
+      setTimeout(() => { throw new Error("timer boom") }, 1);  // (its report goes to stderr)
       await new Promise((r) => setTimeout(r, 10));
     ]] .. ret '"still running"'))
   end)
@@ -363,6 +363,49 @@ describe("background work (ctx.waitUntil)", function()
     assert.is_true(loop:run())
     assert.equal(0, loop:stats().retiring)
     project:close()
+    assert.is_true(loop:close())
+  end)
+end)
+
+describe("console output", function()
+  it("can be buffered for a polling host, with levels and the instance it came from", function()
+    local loop = assert(ski.loop())
+    assert.is_true(loop:buffer_console(3))
+    local inst = t.worker([[
+      console.log("loaded");
+      export default { fetch() {
+        console.debug("d"); console.info("i %d", 42); console.warn("w"); console.error("e", { a: 1 });
+        return new Response("ok");
+      } }
+    ]], loop)
+    assert.equal("ok", assert(inst:fetch("http://x/")).body)
+    local lines = {}
+    for line in function() return loop:next_console() end do lines[#lines + 1] = line end
+    assert.equal(3, #lines) -- five lines, three kept
+    assert.same({ ski.LOG_INFO, "i 42", 2 }, { lines[1].level, lines[1].text, lines[1].dropped })
+    assert.same({ ski.LOG_WARN, "w", 0 }, { lines[2].level, lines[2].text, lines[2].dropped })
+    assert.same({ ski.LOG_ERROR, "e { a: 1 }" }, { lines[3].level, lines[3].text })
+    assert.equal(inst.handle, lines[3].instance)
+    assert.is_nil(loop:next_console())
+    inst:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("reports uncaught exceptions of timers at error level", function()
+    local loop = assert(ski.loop())
+    assert.is_true(loop:buffer_console(10))
+    local inst = t.worker([[
+      export default { async fetch() {
+        setTimeout(() => { throw new TypeError("in a timer") }, 1);
+        await new Promise(r => setTimeout(r, 10));
+        return new Response("ok");
+      } }
+    ]], loop)
+    assert.equal("ok", assert(inst:fetch("http://x/")).body)
+    local line = assert(loop:next_console())
+    assert.equal(ski.LOG_ERROR, line.level)
+    assert.matches("^Uncaught TypeError: in a timer", line.text)
+    inst:close()
     assert.is_true(loop:close())
   end)
 end)

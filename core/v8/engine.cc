@@ -319,10 +319,14 @@ void op_base64_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   info.GetReturnValue().Set(v8::Uint8Array::New(buf, 0, len));
 }
 
+// ops.print(level, text): one console line, for the host.
 void op_print(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  ski_engine *e = engine_of(info);
   v8::Isolate *iso = info.GetIsolate();
+  int level = info[0]->IsInt32() ? info[0].As<v8::Int32>()->Value() : SKI_LOG_INFO;
+  if (level < SKI_LOG_DEBUG || level > SKI_LOG_ERROR) level = SKI_LOG_INFO;
   std::string text = utf8(iso, info[1]);
-  fprintf(stderr, "%s\n", text.c_str());
+  e->cb.console(e->host, level, text.data(), text.size());
 }
 
 void set_op(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Object> ops, const char *name,

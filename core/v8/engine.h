@@ -35,6 +35,8 @@ typedef struct ski_engine_callbacks {
   void (*arm_timer)(void *host, double delay_ms);
   /* The number of ctx.waitUntil() promises still pending is now `count`. */
   void (*background)(void *host, uint32_t count);
+  /* One console line (level: enum ski_log_level). */
+  void (*console)(void *host, int level, const char *text, size_t len);
 } ski_engine_callbacks;
 
 /* Once per process: checks the run-time V8 version against the headers, applies flags,

@@ -30,6 +30,20 @@ size_t calls;
 size_t tasks;
 } ski_loop_stats;
 int ski_loop_get_stats(ski_loop_t loop, ski_loop_stats *out);
+enum ski_log_level { SKI_LOG_DEBUG = 0, SKI_LOG_INFO = 1, SKI_LOG_WARN = 2, SKI_LOG_ERROR = 3 };
+typedef void (*ski_console_fn)(void *userdata, ski_instance_t instance, int level,
+const char *text, size_t text_len);
+int ski_loop_set_console(ski_loop_t loop, ski_console_fn fn, void *userdata);
+typedef struct ski_console_line {
+size_t size;
+ski_instance_t instance;
+int level;
+const char *text;
+size_t text_len;
+size_t dropped;
+} ski_console_line;
+int ski_loop_buffer_console(ski_loop_t loop, size_t max_lines);
+int ski_loop_next_console(ski_loop_t loop, ski_console_line *out);
 typedef struct ski_instance_options {
 size_t size;
 } ski_instance_options;
