@@ -12,6 +12,7 @@ static void call_settle(ski_call *call, int code, const char *message, ski_respo
     call->message = strdup(text);
   }
   call->instance->pending_calls--;
+  call->instance->loop->pending_calls--;
   call->instance = NULL;
   ski_link_remove(&call->link);
 }
@@ -26,14 +27,18 @@ void ski_call_settle(void *host, uint64_t token, const ski_engine_outcome *outco
   call_settle(call, outcome->code, outcome->message, outcome->response);
 }
 
+static void instance_fail_pending(ski_instance *inst, int code, const char *message) {
+  while (!ski_link_empty(&inst->pending))
+    call_settle(SKI_CONTAINER(inst->pending.next, ski_call, link), code, message, NULL);
+}
+
 void ski_calls_fail_pending(ski_loop *loop, ski_instance *instance, int code, const char *message) {
-  ski_link *node = loop->pending_calls.next;
-  while (node != &loop->pending_calls) {
-    ski_link *next = node->next;
-    ski_call *call = SKI_CONTAINER(node, ski_call, link);
-    if (!instance || call->instance == instance) call_settle(call, code, message, NULL);
-    node = next;
+  if (instance) {
+    instance_fail_pending(instance, code, message);
+    return;
   }
+  for (ski_link *n = loop->instances.next; n != &loop->instances; n = n->next)
+    instance_fail_pending(SKI_CONTAINER(n, ski_instance, link), code, message);
 }
 
 int ski_call_start(ski_instance_t inst_handle, const ski_request *req, ski_call_t *out) {
@@ -57,6 +62,9 @@ int ski_call_start(ski_instance_t inst_handle, const ski_request *req, ski_call_
       return ski_fail(SKI_EINVAL, "ski_request.headers[%zu] has a NULL name or value", i);
   if (!req->body && req->body_len)
     return ski_fail(SKI_EINVAL, "ski_request.body is NULL but body_len is %zu", req->body_len);
+  if (inst->state == SKI_INSTANCE_DEAD)
+    return ski_fail(SKI_EDEAD, "instance 0x%llx is dead: %s", (unsigned long long)inst_handle,
+                    inst->dead_message ? inst->dead_message : ski_strerror(inst->dead));
   if (inst->state != SKI_INSTANCE_LOADED)
     return ski_fail(SKI_ESTATE, "instance 0x%llx has no worker loaded%s",
                     (unsigned long long)inst_handle,
@@ -66,22 +74,36 @@ int ski_call_start(ski_instance_t inst_handle, const ski_request *req, ski_call_
   if (!call) return ski_fail(SKI_ENOMEM, "out of memory allocating a call");
   call->code = SKI_EAGAIN;
   call->instance = inst;
+  call->cpu_limit = (int64_t)(req->cpu_ms ? req->cpu_ms : inst->cpu_ms) * 1000000;
+  call->wall_deadline = ski_monotonic_ns() + (int64_t)(req->wall_ms ? req->wall_ms : inst->wall_ms) * 1000000;
   rc = ski_handle_new(SKI_KIND_CALL, call, &call->handle);
   if (rc != SKI_OK) {
     free(call);
     return rc;
   }
-  ski_link_push(&inst->loop->pending_calls, &call->link);
+  ski_run run;
+  ski_run_begin(inst, call, &run);
+  ski_link_push(&inst->pending, &call->link);
   inst->pending_calls++;
+  inst->loop->pending_calls++;
+  inst->calls_started++;
   rc = ski_engine_dispatch(inst->engine, call->handle, req);
-  if (rc != SKI_OK) {
-    inst->pending_calls--;
-    ski_link_remove(&call->link);
+  if (rc != SKI_OK && rc != SKI_ETERMINATED) { /* a host error: no call was started */
+    ski_run_end(inst, &run, SKI_OK);
+    if (call->code == SKI_EAGAIN) {
+      inst->pending_calls--;
+      inst->loop->pending_calls--;
+      ski_link_remove(&call->link);
+    }
+    int code = ski_fail(rc, "%s", ski_last_error());
     ski_handle_release(call->handle, SKI_KIND_CALL, (void **)&call);
     free(call->response);
+    free(call->message);
     free(call);
-    return rc;
+    return code;
   }
+  ski_run_end(inst, &run, rc); /* a limit hit fails the call with the instance */
+  if (call->code == SKI_EAGAIN) ski_instance_watch_wall(inst, call);
   *out = call->handle;
   return SKI_OK;
 }
@@ -120,6 +142,7 @@ int ski_call_free(ski_call_t handle) {
   if (inst) {
     ski_link_remove(&call->link);
     inst->pending_calls--;
+    inst->loop->pending_calls--;
   }
   free(call->response);
   free(call->message);

@@ -39,7 +39,7 @@ static slot *chunks[MAX_CHUNKS];
 static uint32_t slots_used; /* slots ever handed out; those above are untouched */
 static uint32_t free_head = NO_SLOT;
 
-static const char *const kind_names[] = {"nothing", "a loop", "an instance", "a call"};
+static const char *const kind_names[] = {"nothing", "a loop", "an instance", "a call", "a watchdog"};
 
 static const char *kind_name(unsigned kind) {
   return kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown kind";
@@ -110,7 +110,7 @@ static int lookup_locked(uint64_t handle, ski_kind kind, slot **found) {
   if (s->gen != gen || s->kind != kind)
     return ski_fail(SKI_EBADHANDLE, "handle 0x%llx (%s) was already freed",
                     (unsigned long long)handle, kind_name(kind));
-  if (s->owner != ski_thread_tag())
+  if (kind != SKI_KIND_WATCHDOG && s->owner != ski_thread_tag())
     return ski_fail(SKI_EWRONGTHREAD, "handle 0x%llx (%s) belongs to another thread",
                     (unsigned long long)handle, kind_name(kind));
   *found = s;
@@ -153,7 +153,8 @@ void *ski_handle_peek(uint64_t handle, ski_kind kind) {
   uint32_t gen = (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK);
   if (!(handle >> (GEN_SHIFT + GEN_BITS)) && hkind == (unsigned)kind && index < slots_used) {
     slot *s = slot_at(index);
-    if (s->gen == gen && s->kind == kind && s->owner == ski_thread_tag()) obj = s->obj;
+    if (s->gen == gen && s->kind == kind && (kind == SKI_KIND_WATCHDOG || s->owner == ski_thread_tag()))
+      obj = s->obj;
   }
   pthread_mutex_unlock(&table_lock);
   return obj;

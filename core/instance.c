@@ -1,14 +1,31 @@
-/* An instance: one isolate + context running one worker bundle, on its loop's thread. */
+/* An instance: one isolate + context running one worker bundle, on its loop's thread,
+ * with its limits: every run of its JS is a guarded run (ski_run_begin/ski_run_end). */
 #include "runtime.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Safe for a multi-tenant host; documented in ffi/ski.h. */
+enum {
+  DEFAULT_CPU_MS = 50,
+  DEFAULT_WALL_MS = 30000,
+  DEFAULT_HEAP_MB = 128,
+  DEFAULT_ARRAYBUFFER_MB = 128,
+  DEFAULT_STACK_KB = 512,
+};
+
+#define MS 1000000LL
+
+static void kill_instance(ski_instance *inst, int code);
+
 static void on_timer(uv_timer_t *timer) {
   ski_instance *inst = timer->data;
-  ski_engine_run_timers(inst->engine);
-  ski_instance_reap_if_idle(inst);
+  ski_run run;
+  ski_run_begin(inst, NULL, &run);
+  int rc = ski_engine_run_timers(inst->engine);
+  if (ski_run_end(inst, &run, rc) == SKI_OK) ski_instance_reap_if_idle(inst);
 }
 
 static void arm_timer(void *host, double delay_ms) {
@@ -42,33 +59,177 @@ static const ski_engine_callbacks engine_callbacks = {
     .console = console_line,
 };
 
+/* ---- limits ---------------------------------------------------------------------------- */
+
+/* The tightest CPU budget and wall deadline among the calls this run may serve: any of
+ * them may be the one its JS is working for. A run serving none (a background timer)
+ * gets the instance's own limits. */
+void ski_run_begin(ski_instance *inst, ski_call *extra, ski_run *run) {
+  run->cpu_start = 0;
+  if (!inst->guard) return;
+  int64_t now = ski_monotonic_ns();
+  int64_t budget = INT64_MAX, deadline = INT64_MAX, limit = inst->cpu_ms * MS;
+  for (ski_link *n = inst->pending.next; n != &inst->pending; n = n->next) {
+    ski_call *c = SKI_CONTAINER(n, ski_call, link);
+    if (c->cpu_limit - c->cpu_used < budget) budget = c->cpu_limit - c->cpu_used, limit = c->cpu_limit;
+    if (c->wall_deadline < deadline) deadline = c->wall_deadline;
+  }
+  if (extra) {
+    if (extra->cpu_limit < budget) budget = extra->cpu_limit, limit = extra->cpu_limit;
+    if (extra->wall_deadline < deadline) deadline = extra->wall_deadline;
+  }
+  inst->run_cpu_limit_ms = (uint32_t)(limit / MS); /* what a CPU stop will say was exceeded */
+  if (budget == INT64_MAX) budget = inst->cpu_ms * MS;
+  if (deadline == INT64_MAX) deadline = now + inst->wall_ms * MS;
+  if (budget < 1) budget = 1;
+  run->cpu_start = ski_cpu_ns(inst->guard->cpu_clock);
+  ski_guard_begin(inst->guard, budget, deadline);
+}
+
+int ski_run_end(ski_instance *inst, ski_run *run, int rc) {
+  int reason = 0;
+  if (inst->guard) {
+    reason = ski_guard_end(inst->guard);
+    int64_t spent = ski_cpu_ns(inst->guard->cpu_clock) - run->cpu_start;
+    if (spent > 0) {
+      inst->cpu_ns += (uint64_t)spent;
+      for (ski_link *n = inst->pending.next; n != &inst->pending; n = n->next)
+        SKI_CONTAINER(n, ski_call, link)->cpu_used += spent;
+    }
+  }
+  int limit = ski_engine_limit_hit(inst->engine);
+  if (limit) reason = limit;
+  if (!reason && rc == SKI_ETERMINATED) reason = SKI_ETERMINATED;
+  if (!reason) return rc;
+  kill_instance(inst, reason);
+  return reason;
+}
+
+static const char *death_text(ski_instance *inst, int code, char *buf, size_t cap) {
+  switch (code) {
+  case SKI_ECPULIMIT:
+    snprintf(buf, cap, "the worker ran past its CPU time limit (%u ms per call) and was stopped",
+             inst->run_cpu_limit_ms ? inst->run_cpu_limit_ms : inst->cpu_ms);
+    break;
+  case SKI_ETIMEOUT:
+    snprintf(buf, cap, "the call ran past its wall time limit (%u ms) and the worker was stopped", inst->wall_ms);
+    break;
+  case SKI_EHEAPLIMIT:
+    snprintf(buf, cap, "the worker's JS heap reached its limit (%u MB) and the worker was stopped", inst->heap_mb);
+    break;
+  case SKI_EMEMLIMIT:
+    snprintf(buf, cap, "the worker's ArrayBuffers reached their limit (%u MB) and the worker was stopped",
+             inst->arraybuffer_mb);
+    break;
+  default:
+    snprintf(buf, cap, "the worker was terminated");
+  }
+  return buf;
+}
+
+/* A limit was hit: the engine is disposed at once (its heap may be huge, its state is
+ * suspect), every call in flight fails with the same code, later calls get SKI_EDEAD.
+ * Only ever called outside a run, so the isolate is not entered. */
+static void kill_instance(ski_instance *inst, int code) {
+  char text[256];
+  death_text(inst, code, text, sizeof text);
+  inst->state = SKI_INSTANCE_DEAD;
+  inst->dead = code;
+  inst->terminations++;
+  free(inst->dead_message);
+  inst->dead_message = strdup(text);
+  ski_calls_fail_pending(inst->loop, inst, code, text);
+  uv_timer_stop(inst->timer);
+  uv_timer_stop(inst->wall_timer);
+  inst->wall_armed = 0;
+  background_changed(inst, 0);
+  ski_guard_detach(inst->guard);
+  inst->guard = NULL;
+  ski_engine_free(inst->engine);
+  inst->engine = NULL;
+  ski_instance_reap_if_idle(inst);
+}
+
+static void on_wall_timer(uv_timer_t *timer) {
+  ski_instance *inst = timer->data;
+  inst->wall_armed = 0;
+  int64_t now = ski_monotonic_ns(), next = INT64_MAX;
+  for (ski_link *n = inst->pending.next; n != &inst->pending; n = n->next) {
+    ski_call *c = SKI_CONTAINER(n, ski_call, link);
+    if (c->wall_deadline <= now) {
+      kill_instance(inst, SKI_ETIMEOUT);
+      return;
+    }
+    if (c->wall_deadline < next) next = c->wall_deadline;
+  }
+  if (next != INT64_MAX) {
+    inst->wall_armed = next;
+    uv_timer_start(inst->wall_timer, on_wall_timer, (uint64_t)((next - now + MS - 1) / MS), 0);
+  }
+}
+
+void ski_instance_watch_wall(ski_instance *inst, ski_call *call) {
+  if (inst->wall_armed && inst->wall_armed <= call->wall_deadline) return;
+  int64_t now = ski_monotonic_ns();
+  int64_t wait = call->wall_deadline > now ? call->wall_deadline - now : 0;
+  inst->wall_armed = call->wall_deadline;
+  uv_update_time(&inst->loop->uv);
+  uv_timer_start(inst->wall_timer, on_wall_timer, (uint64_t)((wait + MS - 1) / MS), 0);
+}
+
+/* ---- the ABI ------------------------------------------------------------------------- */
+
 static void timer_closed(uv_handle_t *handle) { free(handle); }
+
+static uint32_t or_default(uint32_t v, uint32_t def) { return v ? v : def; }
 
 int ski_instance_new(ski_loop_t loop_handle, const ski_instance_options *opts, ski_instance_t *out) {
   if (!out) return ski_fail(SKI_EINVAL, "ski_instance_new: out is NULL");
   if (opts && opts->size < sizeof(ski_instance_options))
     return ski_fail(SKI_EINVAL, "ski_instance_options.size is %zu, expected at least %zu",
                     opts->size, sizeof(ski_instance_options));
+  ski_instance_options none = {.size = sizeof none};
+  if (!opts) opts = &none;
+  if (opts->heap_mb > 65536 || opts->arraybuffer_mb > 1048576 || opts->stack_kb > 65536)
+    return ski_fail(SKI_EINVAL, "instance limits out of range (heap_mb %u, arraybuffer_mb %u, stack_kb %u)",
+                    opts->heap_mb, opts->arraybuffer_mb, opts->stack_kb);
   ski_loop *loop;
   int rc = ski_handle_get(loop_handle, SKI_KIND_LOOP, (void **)&loop);
   if (rc != SKI_OK) return rc;
   ski_instance *inst = calloc(1, sizeof *inst);
-  uv_timer_t *timer = malloc(sizeof *timer);
-  if (!inst || !timer) {
+  uv_timer_t *timer = malloc(sizeof *timer), *wall_timer = malloc(sizeof *wall_timer);
+  if (!inst || !timer || !wall_timer) {
     free(inst);
     free(timer);
+    free(wall_timer);
     return ski_fail(SKI_ENOMEM, "out of memory allocating an instance");
   }
   inst->loop = loop;
+  inst->cpu_ms = or_default(opts->cpu_ms, DEFAULT_CPU_MS);
+  inst->wall_ms = or_default(opts->wall_ms, DEFAULT_WALL_MS);
+  inst->heap_mb = or_default(opts->heap_mb, DEFAULT_HEAP_MB);
+  inst->arraybuffer_mb = or_default(opts->arraybuffer_mb, DEFAULT_ARRAYBUFFER_MB);
+  ski_engine_limits limits = {
+      .heap_bytes = (size_t)inst->heap_mb << 20,
+      .arraybuffer_bytes = (size_t)inst->arraybuffer_mb << 20,
+      .stack_bytes = (size_t)or_default(opts->stack_kb, DEFAULT_STACK_KB) << 10,
+  };
   inst->timer = timer;
+  inst->wall_timer = wall_timer;
   uv_timer_init(&loop->uv, timer);
-  timer->data = inst;
+  uv_timer_init(&loop->uv, wall_timer);
+  uv_unref((uv_handle_t *)wall_timer); /* never what keeps a loop alive: stalls stay visible */
+  timer->data = wall_timer->data = inst;
   ski_link_init(&inst->link);
-  rc = ski_engine_new(&engine_callbacks, inst, &inst->engine);
+  ski_link_init(&inst->pending);
+  rc = ski_engine_new(&engine_callbacks, inst, &limits, &inst->engine);
+  if (rc == SKI_OK && opts->watchdog) rc = ski_guard_attach(opts->watchdog, inst->engine, &inst->guard);
   if (rc == SKI_OK) rc = ski_handle_new(SKI_KIND_INSTANCE, inst, &inst->handle);
   if (rc != SKI_OK) {
+    ski_guard_detach(inst->guard);
     if (inst->engine) ski_engine_free(inst->engine);
     uv_close((uv_handle_t *)timer, timer_closed);
+    uv_close((uv_handle_t *)wall_timer, timer_closed);
     free(inst);
     return rc;
   }
@@ -86,7 +247,12 @@ int ski_instance_load(ski_instance_t handle, const char *name, const char *sourc
   if (inst->state != SKI_INSTANCE_EMPTY)
     return ski_fail(SKI_ESTATE, "instance 0x%llx was already loaded; create a new instance",
                     (unsigned long long)handle);
+  ski_run run;
+  ski_run_begin(inst, NULL, &run);
   rc = ski_engine_load(inst->engine, name && *name ? name : "worker.js", source ? source : "", len);
+  rc = ski_run_end(inst, &run, rc);
+  if (inst->state == SKI_INSTANCE_DEAD)
+    return ski_fail(rc, "%s: %s while loading", name && *name ? name : "worker.js", inst->dead_message);
   inst->state = rc == SKI_OK ? SKI_INSTANCE_LOADED : SKI_INSTANCE_FAILED;
   return rc;
 }
@@ -95,12 +261,15 @@ void ski_instance_destroy(ski_instance *inst) {
   ski_loop *loop = inst->loop;
   ski_calls_fail_pending(loop, inst, SKI_ECANCELED,
                          "the instance was destroyed while the call was in flight");
-  ski_engine_free(inst->engine);
+  ski_guard_detach(inst->guard);
+  if (inst->engine) ski_engine_free(inst->engine);
   uv_close((uv_handle_t *)inst->timer, timer_closed);
+  uv_close((uv_handle_t *)inst->wall_timer, timer_closed);
   loop->background -= inst->background;
   loop->instance_count--;
   if (inst->retired) loop->retired_count--;
   ski_link_remove(&inst->link);
+  free(inst->dead_message);
   free(inst);
 }
 
@@ -133,5 +302,20 @@ int ski_instance_pending(ski_instance_t handle, size_t *calls, size_t *tasks) {
   if (rc != SKI_OK) return rc;
   if (calls) *calls = inst->pending_calls;
   if (tasks) *tasks = inst->background;
+  return SKI_OK;
+}
+
+int ski_instance_get_stats(ski_instance_t handle, ski_instance_stats *out) {
+  ski_instance *inst;
+  int rc = ski_handle_get(handle, SKI_KIND_INSTANCE, (void **)&inst);
+  if (rc != SKI_OK) return rc;
+  if (!out || out->size < sizeof(ski_instance_stats))
+    return ski_fail(SKI_EINVAL, "ski_instance_get_stats: out is NULL or out->size is too small");
+  out->calls = inst->calls_started;
+  out->cpu_ns = inst->cpu_ns;
+  out->terminations = inst->terminations;
+  out->heap_used = out->heap_limit = out->arraybuffer_bytes = 0;
+  if (inst->engine) ski_engine_memory(inst->engine, &out->heap_used, &out->heap_limit, &out->arraybuffer_bytes);
+  out->dead = inst->dead;
   return SKI_OK;
 }

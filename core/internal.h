@@ -26,6 +26,7 @@ typedef enum ski_kind {
   SKI_KIND_LOOP = 1,
   SKI_KIND_INSTANCE = 2,
   SKI_KIND_CALL = 3,
+  SKI_KIND_WATCHDOG = 4, /* usable from any thread */
 } ski_kind;
 
 /* A process-unique tag for the calling thread; never reused, unlike pthread_t. */

@@ -17,7 +17,6 @@ int ski_loop_new(ski_loop_t *out) {
   }
   uv_timer_init(&loop->uv, &loop->run_timeout);
   uv_unref((uv_handle_t *)&loop->run_timeout);
-  ski_link_init(&loop->pending_calls);
   ski_link_init(&loop->instances);
   rc = ski_handle_new(SKI_KIND_LOOP, loop, &loop->handle);
   if (rc != SKI_OK) {
@@ -58,7 +57,7 @@ static void on_run_timeout(uv_timer_t *timer) {
 
 static bool drive_done(ski_loop *loop, ski_call *call) {
   if (call) return call->code != SKI_EAGAIN;
-  return ski_link_empty(&loop->pending_calls) && loop->background == 0;
+  return loop->pending_calls == 0 && loop->background == 0;
 }
 
 /* Nothing left in the loop (no timer, no I/O) can settle a pending call: fail them all
@@ -134,12 +133,9 @@ int ski_loop_get_stats(ski_loop_t handle, ski_loop_stats *out) {
   if (rc != SKI_OK) return rc;
   if (!out || out->size < sizeof(ski_loop_stats))
     return ski_fail(SKI_EINVAL, "ski_loop_get_stats: out is NULL or out->size is too small");
-  size_t calls = 0;
-  for (ski_link *n = loop->instances.next; n != &loop->instances; n = n->next)
-    calls += SKI_CONTAINER(n, ski_instance, link)->pending_calls;
   out->instances = loop->instance_count - loop->retired_count;
   out->retiring = loop->retired_count;
-  out->calls = calls;
+  out->calls = loop->pending_calls;
   out->tasks = loop->background;
   return SKI_OK;
 }

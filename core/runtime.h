@@ -5,6 +5,7 @@
 
 #include "internal.h"
 #include "v8/engine.h"
+#include "watchdog.h"
 
 #include <uv.h>
 
@@ -54,7 +55,7 @@ typedef struct ski_loop {
   size_t retired_count;
   size_t background;      /* ctx.waitUntil() promises pending, over all instances */
   ski_link instances;     /* ski_instance.link */
-  ski_link pending_calls; /* ski_call.link of every call not yet settled */
+  size_t pending_calls;   /* calls not yet settled, over all instances */
   ski_console_sink console;
 } ski_loop;
 
@@ -62,17 +63,27 @@ typedef enum ski_instance_state {
   SKI_INSTANCE_EMPTY,
   SKI_INSTANCE_LOADED,
   SKI_INSTANCE_FAILED,
+  SKI_INSTANCE_DEAD, /* a limit was hit; its engine is gone */
 } ski_instance_state;
 
 typedef struct ski_instance {
   uint64_t handle;        /* 0 once retired: the host no longer holds it */
   ski_loop *loop;
-  ski_engine *engine;
+  ski_engine *engine;     /* NULL once dead */
   ski_instance_state state;
   uv_timer_t *timer;      /* fires the JS layer's earliest timer; freed by its close callback */
+  uv_timer_t *wall_timer; /* fails calls that wait past their wall time; unref'd */
+  int64_t wall_armed;     /* deadline wall_timer is armed for (monotonic ns); 0: none */
+  ski_guard *guard;       /* when a watchdog is attached */
+  uint32_t cpu_ms, wall_ms, heap_mb, arraybuffer_mb; /* effective limits */
+  uint32_t run_cpu_limit_ms; /* the CPU limit the current run is held to */
+  ski_link pending;       /* ski_call.link of its calls not yet settled */
   size_t pending_calls;
   uint32_t background;    /* ctx.waitUntil() promises pending */
   bool retired;           /* freed by the loop once idle */
+  int dead;               /* the code that killed it */
+  char *dead_message;
+  uint64_t calls_started, cpu_ns, terminations;
   ski_link link;          /* in loop->instances */
 } ski_instance;
 
@@ -82,20 +93,32 @@ typedef struct ski_call {
   int code;               /* SKI_EAGAIN while pending, then 0 or the failure */
   char *message;          /* failure text */
   ski_response *response; /* on success: one block owning all response memory */
-  ski_link link;          /* in loop->pending_calls while pending */
+  int64_t wall_deadline;  /* monotonic ns */
+  int64_t cpu_limit, cpu_used; /* ns */
+  ski_link link;          /* in instance->pending while pending */
 } ski_call;
 
 /* instance.c: destroys an instance (its handle already released), canceling its calls. */
 void ski_instance_destroy(ski_instance *inst);
 /* instance.c: frees a retired instance that has nothing left in flight. */
 void ski_instance_reap_if_idle(ski_instance *inst);
+/* instance.c: a run of JS on inst (load, dispatch, timers), guarded by its limits.
+ * `extra` is a call about to start, counted with the pending ones. run_end returns rc,
+ * or the limit code if the run was stopped (the instance is then dead). */
+typedef struct ski_run {
+  int64_t cpu_start;
+} ski_run;
+void ski_run_begin(ski_instance *inst, ski_call *extra, ski_run *run);
+int ski_run_end(ski_instance *inst, ski_run *run, int rc);
+/* instance.c: arms the wall-time timer for a call that is left waiting. */
+void ski_instance_watch_wall(ski_instance *inst, ski_call *call);
 
 /* console.c: routes one line from `instance` (0 if retired); frees the sink's memory. */
 void ski_console_emit(ski_loop *loop, ski_instance_t instance, int level, const char *text, size_t len);
 void ski_console_sink_free(ski_console_sink *sink);
 
-/* call.c: settles every pending call of `instance` (or of every instance when NULL)
- * on `loop` with `code` and `message`. */
+/* call.c: settles every pending call of `instance` (or of every instance of `loop` when
+ * instance is NULL) with `code` and `message`. */
 void ski_calls_fail_pending(ski_loop *loop, ski_instance *instance, int code, const char *message);
 /* loop.c: runs `loop` until `call` settles (or, when NULL, until no call or background
  * task is pending), or timeout_ms passes; SKI_EAGAIN then. */

@@ -59,7 +59,13 @@ extern "C" {
   X(EREJECTED, -24, "worker's promise was rejected")                                     \
   X(ENOTRESPONSE, -25, "fetch handler did not produce a Response")                       \
   X(ESTALLED, -26, "call can never complete: nothing pending could settle it")           \
-  X(ECANCELED, -27, "call canceled: its instance was destroyed")
+  X(ECANCELED, -27, "call canceled: its instance was destroyed")                        \
+  X(ECPULIMIT, -28, "worker exceeded its CPU time limit")                                \
+  X(ETIMEOUT, -29, "worker exceeded its wall time limit")                                \
+  X(EHEAPLIMIT, -30, "worker exceeded its JS heap limit")                                \
+  X(EMEMLIMIT, -31, "worker exceeded its ArrayBuffer memory limit")                      \
+  X(EDEAD, -32, "instance is dead: a limit was hit; create a new one")                   \
+  X(ETERMINATED, -33, "worker was terminated")
 
 enum ski_status {
   SKI_OK = 0,
@@ -72,6 +78,7 @@ enum ski_status {
 typedef uint64_t ski_loop_t;
 typedef uint64_t ski_instance_t;
 typedef uint64_t ski_call_t;
+typedef uint64_t ski_watchdog_t;
 
 /* ---- library ---------------------------------------------------------------------- */
 
@@ -172,8 +179,21 @@ SKI_API int ski_loop_next_console(ski_loop_t loop, ski_console_line *out);
 
 /* ---- instance: one isolate + context + worker bundle -------------------------------- */
 
+/* Limits of an instance. 0 in any field means the default (in brackets). CPU and wall
+ * time running JS are enforced by an attached watchdog; a call that waits (awaits a
+ * timer, say) past its wall time is failed by the loop, watchdog or not. Heap,
+ * ArrayBuffer memory and stack are enforced by V8 itself. Hitting the CPU, wall, heap
+ * or ArrayBuffer limit fails the call with SKI_ECPULIMIT, SKI_ETIMEOUT, SKI_EHEAPLIMIT
+ * or SKI_EMEMLIMIT and kills the instance: its other calls fail the same way, later
+ * calls get SKI_EDEAD. A stack overflow is a RangeError the worker can catch. */
 typedef struct ski_instance_options {
-  size_t size; /* sizeof(ski_instance_options) */
+  size_t size;             /* sizeof(ski_instance_options) */
+  ski_watchdog_t watchdog; /* 0: none (CPU time is then not limited) */
+  uint32_t cpu_ms;         /* CPU time per call, and for the load [50 ms] */
+  uint32_t wall_ms;        /* wall time per call, and for the load [30,000 ms] */
+  uint32_t heap_mb;        /* V8 heap [128 MB] */
+  uint32_t arraybuffer_mb; /* all ArrayBuffers together [128 MB] */
+  uint32_t stack_kb;       /* native stack JS may use per entry [512 KB] */
 } ski_instance_options;
 
 /* Owner thread of loop. Creates an empty instance on it; load a worker next. */
@@ -201,6 +221,41 @@ SKI_API int ski_instance_retire(ski_instance_t inst);
  * ctx.waitUntil() promises it still has pending. Either pointer may be NULL. */
 SKI_API int ski_instance_pending(ski_instance_t inst, size_t *calls, size_t *tasks);
 
+typedef struct ski_instance_stats {
+  size_t size;            /* set by the caller to sizeof(ski_instance_stats) */
+  uint64_t calls;         /* calls started */
+  uint64_t cpu_ns;        /* CPU time spent running its JS (load included) */
+  uint64_t terminations;  /* times a limit stopped its JS */
+  size_t heap_used;       /* V8 heap bytes in use */
+  size_t heap_limit;      /* the heap limit in bytes */
+  size_t arraybuffer_bytes; /* ArrayBuffer memory held */
+  int dead;               /* 0, or the code that killed it (SKI_ECPULIMIT, ...) */
+} ski_instance_stats;
+
+/* Owner thread. Counters and gauges for hosts to log and meter. */
+SKI_API int ski_instance_get_stats(ski_instance_t inst, ski_instance_stats *out);
+
+/* ---- watchdog: a thread that stops runaway JS ----------------------------------------- */
+
+/* ANY thread. Starts a watchdog thread. It holds only deadlines and isolate references,
+ * and only signals (V8 TerminateExecution); it never runs JS. Attach instances of any
+ * number of loops and threads through ski_instance_options.watchdog. */
+SKI_API int ski_watchdog_new(ski_watchdog_t *out);
+
+/* ANY thread. Stops and joins the thread. Instances still attached keep running
+ * without CPU enforcement. */
+SKI_API int ski_watchdog_free(ski_watchdog_t watchdog);
+
+typedef struct ski_watchdog_stats {
+  size_t size;           /* set by the caller to sizeof(ski_watchdog_stats) */
+  size_t instances;      /* attached now */
+  uint64_t terminations; /* runs it stopped */
+  uint64_t wakeups;      /* times its thread woke */
+} ski_watchdog_stats;
+
+/* ANY thread. */
+SKI_API int ski_watchdog_get_stats(ski_watchdog_t watchdog, ski_watchdog_stats *out);
+
 /* ---- call: one request in flight ----------------------------------------------------- */
 
 typedef struct ski_header {
@@ -220,6 +275,8 @@ typedef struct ski_request {
   size_t header_count;
   const void *body;         /* NULL: no body */
   size_t body_len;
+  uint32_t cpu_ms;          /* this call's CPU limit; 0: the instance's */
+  uint32_t wall_ms;         /* this call's wall time limit; 0: the instance's */
 } ski_request;
 
 typedef struct ski_response {

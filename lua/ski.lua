@@ -198,6 +198,7 @@ local function fill_request(req)
     n = i
   end
   request.size = ffi.sizeof(request)
+  request.cpu_ms, request.wall_ms = req.cpu_ms or 0, req.wall_ms or 0
   request.method, request.method_len = method, #method
   request.url, request.url_len = url, #url
   request.headers, request.header_count = header_buf, n
@@ -265,6 +266,24 @@ function Instance:retire()
   return true
 end
 
+local instance_stats = ffi_new("ski_instance_stats")
+
+-- { calls, cpu_ms, terminations, heap_used, heap_limit, arraybuffer_bytes, dead = name|nil }
+function Instance:stats()
+  local h = self.handle
+  if not h then return nil, "instance is closed", "SKI_EBADHANDLE" end
+  instance_stats.size = ffi.sizeof(instance_stats)
+  local rc = C.ski_instance_get_stats(h, instance_stats)
+  if rc ~= 0 then return failure(rc) end
+  local st = instance_stats
+  return {
+    calls = tonumber(st.calls), cpu_ms = tonumber(st.cpu_ns) / 1e6, terminations = tonumber(st.terminations),
+    heap_used = tonumber(st.heap_used), heap_limit = tonumber(st.heap_limit),
+    arraybuffer_bytes = tonumber(st.arraybuffer_bytes),
+    dead = st.dead ~= 0 and ffi_string(C.ski_error_name(st.dead)) or nil,
+  }
+end
+
 -- calls in flight, pending waitUntil() promises
 local pending_calls, pending_tasks = ffi_new("size_t[1]"), ffi_new("size_t[1]")
 function Instance:pending()
@@ -293,11 +312,22 @@ local function loop_try_free(state)
   return 0
 end
 
--- Creates an instance on this loop. opts is reserved for limits (later ABI versions).
-function Loop:instance()
+local instance_opts = ffi_new("ski_instance_options")
+
+-- Creates an instance on this loop. opts (all optional): watchdog (from ski.watchdog()),
+-- cpu_ms, wall_ms (per call), heap_mb, arraybuffer_mb, stack_kb; 0 or nil: the default.
+function Loop:instance(opts)
   local state = self.state
   if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
-  local rc = C.ski_instance_new(state.handle, nil, handle_out)
+  local o
+  if opts then
+    o = instance_opts
+    o.size = ffi.sizeof(o)
+    o.watchdog = opts.watchdog and opts.watchdog.handle or 0
+    o.cpu_ms, o.wall_ms = opts.cpu_ms or 0, opts.wall_ms or 0
+    o.heap_mb, o.arraybuffer_mb, o.stack_kb = opts.heap_mb or 0, opts.arraybuffer_mb or 0, opts.stack_kb or 0
+  end
+  local rc = C.ski_instance_new(state.handle, o, handle_out)
   if rc ~= 0 then return failure(rc) end
   local ih = tonumber(handle_out[0])
   state.live = state.live + 1
@@ -311,7 +341,9 @@ function Loop:instance()
     local lrc = loop_try_free(state)
     return frc ~= 0 and frc or lrc
   end
-  local inst = setmetatable({ handle = ih, loop = self, release = release }, Instance)
+  -- (holding the watchdog keeps the GC from stopping it while this instance runs)
+  local inst = setmetatable({ handle = ih, loop = self, release = release, watchdog = opts and opts.watchdog },
+    Instance)
   inst.box = boxed(ih, release)
   return inst
 end
@@ -417,14 +449,58 @@ function _M.loop()
 end
 
 --------------------------------------------------------------------------------------
+-- watchdog: a thread that stops runaway JS (any thread may use it)
+
+local Watchdog = {}
+Watchdog.__index = Watchdog
+
+local function watchdog_free(box)
+  if box[0] ~= 0 then
+    C.ski_watchdog_free(box[0])
+    box[0] = 0
+  end
+end
+
+function _M.watchdog()
+  local rc = C.ski_watchdog_new(handle_out)
+  if rc ~= 0 then return failure(rc) end
+  local h = tonumber(handle_out[0])
+  return setmetatable({ handle = h, box = boxed(h, watchdog_free) }, Watchdog)
+end
+
+local watchdog_stats = ffi_new("ski_watchdog_stats")
+
+-- { instances, terminations, wakeups }
+function Watchdog:stats()
+  if not self.handle then return nil, "watchdog is closed", "SKI_EBADHANDLE" end
+  watchdog_stats.size = ffi.sizeof(watchdog_stats)
+  local rc = C.ski_watchdog_get_stats(self.handle, watchdog_stats)
+  if rc ~= 0 then return failure(rc) end
+  return { instances = tonumber(watchdog_stats.instances), terminations = tonumber(watchdog_stats.terminations),
+    wakeups = tonumber(watchdog_stats.wakeups) }
+end
+
+function Watchdog:close()
+  local h = self.handle
+  if not h then return true end
+  self.handle = nil
+  self.box[0] = 0
+  ffi_gc(self.box, nil)
+  local rc = C.ski_watchdog_free(h)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+--------------------------------------------------------------------------------------
 -- project: one worker bundle served by one current instance, replaceable while serving
 
 local Project = {}
 Project.__index = Project
 
--- Loads `source` into a new instance on `loop`.
-function _M.project(loop, source, name)
-  local p = setmetatable({ loop = loop, version = 0 }, Project)
+-- Loads `source` into a new instance on `loop`; opts as for loop:instance() (limits,
+-- watchdog), used for every version.
+function _M.project(loop, source, name, opts)
+  local p = setmetatable({ loop = loop, version = 0, opts = opts }, Project)
   local ok, err, code = p:swap(source, name)
   if not ok then return nil, err, code end
   return p
@@ -434,7 +510,7 @@ end
 -- while calls in flight finish on the old one, which is then freed. If the new bundle
 -- does not load, the old one keeps serving and the error is returned.
 function Project:swap(source, name)
-  local inst, err, code = self.loop:instance()
+  local inst, err, code = self.loop:instance(self.opts)
   if not inst then return nil, err, code end
   local ok
   ok, err, code = inst:load(source, name)

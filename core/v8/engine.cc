@@ -12,6 +12,8 @@
 #include <libplatform/libplatform.h>
 #include <v8.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cerrno>
 #include <cstdio>
@@ -19,6 +21,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <pthread.h>
 #include <sys/random.h>
 #include <vector>
 
@@ -35,9 +38,60 @@
 extern "C" const char ski_js_runtime[];
 extern "C" const size_t ski_js_runtime_len;
 
+// ArrayBuffers live outside the V8 heap, so the heap limit does not see them: every
+// backing store of an isolate is counted here against its own cap.
+class CappedAllocator final : public v8::ArrayBuffer::Allocator {
+ public:
+  explicit CappedAllocator(size_t cap) : cap_(cap) {}
+  ~CappedAllocator() override { delete base_; }
+
+  void *Allocate(size_t n) override { return reserve(n) ? settle(base_->Allocate(n), n) : nullptr; }
+  void *AllocateUninitialized(size_t n) override {
+    return reserve(n) ? settle(base_->AllocateUninitialized(n), n) : nullptr;
+  }
+  void Free(void *data, size_t n) override {
+    base_->Free(data, n);
+    release(n);
+  }
+
+  // Reaching the cap stops the isolate's JS, as the heap limit does (the instance is
+  // then disposed), rather than leaving a RangeError the worker might swallow and retry.
+  void watch(v8::Isolate *isolate) { isolate_ = isolate; }
+
+  // Counts n bytes against the cap; false (and the cap marked as hit) if they do not fit.
+  bool reserve(size_t n) {
+    size_t cur = used_.load(std::memory_order_relaxed);
+    do {
+      if (n > cap_ || cur > cap_ - n) {
+        hit_.store(true, std::memory_order_relaxed);
+        if (isolate_) isolate_->TerminateExecution();
+        return false;
+      }
+    } while (!used_.compare_exchange_weak(cur, cur + n, std::memory_order_relaxed));
+    return true;
+  }
+  void release(size_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
+  size_t used() const { return used_.load(std::memory_order_relaxed); }
+  bool hit() const { return hit_.load(std::memory_order_relaxed); }
+
+ private:
+  void *settle(void *p, size_t n) {
+    if (!p) release(n);
+    return p;
+  }
+  v8::ArrayBuffer::Allocator *base_ = v8::ArrayBuffer::Allocator::NewDefaultAllocator();
+  v8::Isolate *isolate_ = nullptr;
+  size_t cap_;
+  std::atomic<size_t> used_{0};
+  std::atomic<bool> hit_{false};
+};
+
 struct ski_engine {
   v8::Isolate *isolate = nullptr;
-  v8::ArrayBuffer::Allocator *allocator = nullptr;
+  CappedAllocator *allocator = nullptr;
+  ski_engine_limits limits{};
+  uintptr_t stack_floor = 0; // lowest address JS may reach on the owner thread's stack
+  int limit_hit = 0;         // SKI_EHEAPLIMIT / SKI_EMEMLIMIT
   v8::Global<v8::Context> context;
   v8::Global<v8::Function> dispatch, set_entry, is_import_error, describe;
   v8::Global<v8::Function> begin_timers, run_due_timer;
@@ -59,6 +113,15 @@ struct EnterStackCheck {
 };
 
 // One entry into an engine: isolate, handle scope and context, all released on return.
+// JS may use limits.stack_bytes of native stack below the point where it is entered
+// (hosts enter from different depths), never closer than a guard margin to the end of
+// the thread's stack.
+uintptr_t stack_limit_here(ski_engine *e) {
+  auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  uintptr_t limit = here > e->limits.stack_bytes ? here - e->limits.stack_bytes : 0;
+  return std::max(limit, e->stack_floor);
+}
+
 struct Window : EnterStackCheck {
   v8::Isolate *isolate;
   v8::Isolate::Scope isolate_scope;
@@ -67,8 +130,48 @@ struct Window : EnterStackCheck {
   v8::Context::Scope context_scope;
   explicit Window(ski_engine *e)
       : isolate(e->isolate), isolate_scope(e->isolate), handle_scope(e->isolate),
-        context(e->context.Get(e->isolate)), context_scope(context) {}
+        context(e->context.Get(e->isolate)), context_scope(context) {
+    isolate->SetStackLimit(stack_limit_here(e));
+  }
+  bool terminated() const { return isolate->IsExecutionTerminating(); }
 };
+
+// A memory limit was reached inside V8: stop the JS; the host disposes the engine.
+void hit_limit(ski_engine *e, int code) {
+  if (!e->limit_hit) e->limit_hit = code;
+  e->isolate->TerminateExecution();
+}
+
+// A backing store for bytes native code hands to JS, counted against the ArrayBuffer
+// cap. (V8's NewBackingStore aborts the process when the allocator refuses, so native
+// code asks the cap first and allocates outside V8's retry path.)
+std::unique_ptr<v8::BackingStore> new_bytes(ski_engine *e, size_t n) {
+  if (!e->allocator->reserve(n)) {
+    hit_limit(e, SKI_EMEMLIMIT);
+    return nullptr;
+  }
+  void *data = n ? malloc(n) : nullptr;
+  if (n && !data) {
+    e->allocator->release(n);
+    return nullptr;
+  }
+  return v8::ArrayBuffer::NewBackingStore(
+      data, n,
+      [](void *p, size_t len, void *allocator) {
+        free(p);
+        static_cast<CappedAllocator *>(allocator)->release(len);
+      },
+      e->allocator);
+}
+
+size_t near_heap_limit(void *data, size_t current, size_t initial) {
+  auto *e = static_cast<ski_engine *>(data);
+  hit_limit(e, SKI_EHEAPLIMIT);
+  // Headroom is mandatory: returning the same limit lets V8 abort the process with a
+  // fatal OOM before the termination lands. Capped, so one runaway cannot take the host.
+  size_t hard_cap = 4 * initial + (256u << 20);
+  return std::min(std::max(current * 2, current + (64u << 20)), std::max(hard_cap, current + (16u << 20)));
+}
 
 v8::Local<v8::String> str(v8::Isolate *iso, const char *s) {
   return v8::String::NewFromUtf8(iso, s).ToLocalChecked(); // short literals cannot fail
@@ -209,7 +312,8 @@ void op_utf8_encode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   v8::Local<v8::String> s;
   if (!info[0]->ToString(iso->GetCurrentContext()).ToLocal(&s)) return;
   size_t len = s->Utf8Length(iso);
-  std::shared_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(iso, len);
+  std::shared_ptr<v8::BackingStore> store = new_bytes(engine_of(info), len);
+  if (!store) return;
   s->WriteUtf8(iso, static_cast<char *>(store->Data()), static_cast<int>(len), nullptr,
                v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
   v8::Local<v8::ArrayBuffer> buf = v8::ArrayBuffer::New(iso, std::move(store));
@@ -311,7 +415,8 @@ void op_base64_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   size_t n = s->Length();
   std::vector<uint8_t> in(n);
   s->WriteOneByte(iso, in.data(), 0, static_cast<int>(n), v8::String::NO_NULL_TERMINATION);
-  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(iso, n / 4 * 3 + 3);
+  std::unique_ptr<v8::BackingStore> store = new_bytes(engine_of(info), n / 4 * 3 + 3);
+  if (!store) return;
   size_t len = 0;
   if (!ski_base64_decode(reinterpret_cast<const char *>(in.data()), n, static_cast<uint8_t *>(store->Data()), &len))
     return info.GetReturnValue().SetNull();
@@ -487,15 +592,29 @@ int ski_engine_init(const char *v8_flags) {
   return SKI_OK;
 }
 
-int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, ski_engine **out) {
+int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, const ski_engine_limits *limits,
+                   ski_engine **out) {
   auto *e = new (std::nothrow) ski_engine;
   if (!e) return ski_fail(SKI_ENOMEM, "out of memory allocating an engine");
   e->cb = *callbacks;
   e->host = host;
-  e->allocator = v8::ArrayBuffer::Allocator::NewDefaultAllocator();
+  e->limits = *limits;
+  e->allocator = new CappedAllocator(limits->arraybuffer_bytes);
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void *stack_addr;
+    size_t stack_size;
+    if (pthread_attr_getstack(&attr, &stack_addr, &stack_size) == 0)
+      e->stack_floor = reinterpret_cast<uintptr_t>(stack_addr) + (64u << 10); // guard margin
+    pthread_attr_destroy(&attr);
+  }
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = e->allocator;
+  params.constraints.ConfigureDefaultsFromHeapSize(0, limits->heap_bytes);
   e->isolate = v8::Isolate::New(params);
+  e->isolate->AddNearHeapLimitCallback(near_heap_limit, e);
+  e->allocator->watch(e->isolate);
+  e->isolate->SetStackLimit(stack_limit_here(e));
   e->isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   e->isolate->SetHostImportModuleDynamicallyCallback(reject_dynamic_import);
   int rc;
@@ -534,16 +653,22 @@ int ski_engine_load(ski_engine *e, const char *name, const char *source, size_t 
   v8::Local<v8::Script> script;
   if (v8::ScriptCompiler::Compile(ctx, &script_source).ToLocal(&script)) {
     v8::Local<v8::Value> ignored;
-    if (!script->Run(ctx).ToLocal(&ignored)) return load_exception(e, ctx, script_tc.Exception());
+    bool ran = script->Run(ctx).ToLocal(&ignored);
+    if (w.terminated()) return ski_fail(SKI_ETERMINATED, "%s: terminated while loading", name);
+    if (!ran) return load_exception(e, ctx, script_tc.Exception());
     iso->PerformMicrotaskCheckpoint();
+    if (w.terminated()) return ski_fail(SKI_ETERMINATED, "%s: terminated while loading", name);
     return finish_load(e, ctx, v8::Undefined(iso));
   }
   v8::TryCatch module_tc(iso);
   v8::ScriptOrigin module_origin(iso, resource, 0, 0, false, -1, v8::Local<v8::Value>(), false, false, true);
   v8::ScriptCompiler::Source module_source(src, module_origin);
   v8::Local<v8::Module> module;
-  if (v8::ScriptCompiler::CompileModule(iso, &module_source).ToLocal(&module))
-    return load_module(e, ctx, module, name);
+  if (v8::ScriptCompiler::CompileModule(iso, &module_source).ToLocal(&module)) {
+    int rc = load_module(e, ctx, module, name);
+    if (w.terminated()) return ski_fail(SKI_ETERMINATED, "%s: terminated while loading", name);
+    return rc;
+  }
   auto reach = [&](v8::TryCatch &tc) {
     v8::Local<v8::Message> m = tc.Message();
     if (m.IsEmpty()) return std::make_pair(0, 0);
@@ -585,7 +710,8 @@ int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
   }
   v8::Local<v8::Value> body = v8::Null(iso);
   if (req->body) {
-    std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(iso, req->body_len);
+    std::unique_ptr<v8::BackingStore> store = new_bytes(e, req->body_len);
+    if (!store) return ski_fail(SKI_ETERMINATED, "the request body does not fit the instance's ArrayBuffer limit");
     if (req->body_len) memcpy(store->Data(), req->body, req->body_len);
     body = v8::Uint8Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, req->body_len);
   }
@@ -593,13 +719,14 @@ int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
   v8::Local<v8::Value> argv[] = {v8::Number::New(iso, static_cast<double>(token)), method, url, headers, body};
   v8::Local<v8::Value> ignored;
   if (!e->dispatch.Get(iso)->Call(ctx, v8::Undefined(iso), 5, argv).ToLocal(&ignored)) {
+    if (w.terminated()) return SKI_ETERMINATED;
     // dispatch never throws by contract; if it did (a stack overflow, say), end the call.
     std::string text = "the JS runtime failed to dispatch: " + describe(e, ctx, tc.Exception());
     ski_engine_outcome out = {SKI_ETHROWN, text.c_str(), nullptr};
     e->cb.settle(e->host, token, &out);
   }
   iso->PerformMicrotaskCheckpoint();
-  return SKI_OK;
+  return w.terminated() ? SKI_ETERMINATED : SKI_OK;
 }
 
 int ski_engine_run_timers(ski_engine *e) {
@@ -609,14 +736,35 @@ int ski_engine_run_timers(ski_engine *e) {
   v8::TryCatch tc(iso);
   v8::Local<v8::Value> batch, ran;
   if (!e->begin_timers.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr).ToLocal(&batch))
-    return fail_with(SKI_EENGINE, "beginTimers threw: " + describe(e, ctx, tc.Exception()));
+    return w.terminated() ? SKI_ETERMINATED : fail_with(SKI_EENGINE, "beginTimers threw: " + describe(e, ctx, tc.Exception()));
   // One timer per task, a microtask checkpoint after each: a promise a timer resolves
   // runs its reactions before the next timer fires, as in browsers.
   v8::Local<v8::Value> argv[] = {batch};
-  while (e->run_due_timer.Get(iso)->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&ran) && ran->IsTrue())
+  while (e->run_due_timer.Get(iso)->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&ran) && ran->IsTrue()) {
     iso->PerformMicrotaskCheckpoint();
+    if (w.terminated()) break;
+  }
+  if (w.terminated()) return SKI_ETERMINATED;
   if (tc.HasCaught()) return fail_with(SKI_EENGINE, "runDueTimer threw: " + describe(e, ctx, tc.Exception()));
   return SKI_OK;
+}
+
+void ski_engine_terminate(ski_engine *e) { e->isolate->TerminateExecution(); }
+
+int ski_engine_limit_hit(const ski_engine *e) {
+  if (e->limit_hit) return e->limit_hit;
+  return e->allocator->hit() ? SKI_EMEMLIMIT : 0;
+}
+
+void ski_engine_memory(ski_engine *e, size_t *heap_used, size_t *heap_limit, size_t *arraybuffer_bytes) {
+  v8::HeapStatistics hs;
+  {
+    v8::Isolate::Scope scope(e->isolate);
+    e->isolate->GetHeapStatistics(&hs);
+  }
+  *heap_used = hs.used_heap_size();
+  *heap_limit = hs.heap_size_limit();
+  *arraybuffer_bytes = e->allocator->used();
 }
 
 void ski_engine_free(ski_engine *e) {

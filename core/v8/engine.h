@@ -45,11 +45,30 @@ int ski_engine_init(const char *v8_flags);
 /* The run-time V8 version string. */
 const char *ski_engine_v8_version(void);
 
-int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, ski_engine **out);
+typedef struct ski_engine_limits {
+  size_t heap_bytes;        /* V8 heap limit */
+  size_t arraybuffer_bytes; /* all ArrayBuffer backing stores together */
+  size_t stack_bytes;       /* native stack JS may use below each entry */
+} ski_engine_limits;
+
+int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, const ski_engine_limits *limits,
+                   ski_engine **out);
 int ski_engine_load(ski_engine *engine, const char *name, const char *source, size_t len);
 /* Starts call `token`; the outcome arrives through settle, possibly before this returns.
  * Fails (and settles nothing) only on host errors such as an oversized input. */
 int ski_engine_dispatch(ski_engine *engine, uint64_t token, const ski_request *req);
+/* The engine functions that run JS (load, dispatch, run_timers) return SKI_ETERMINATED
+ * when its execution was terminated: by ski_engine_terminate, or by the engine itself on
+ * reaching a memory limit (then ski_engine_limit_hit names it). A terminated engine is
+ * never used again: free it. */
+
+/* ANY thread: stops the JS running now (V8 TerminateExecution). */
+void ski_engine_terminate(ski_engine *engine);
+/* SKI_EHEAPLIMIT or SKI_EMEMLIMIT once the engine hit that limit, else 0. */
+int ski_engine_limit_hit(const ski_engine *engine);
+/* Heap in use and its limit, and ArrayBuffer bytes held. */
+void ski_engine_memory(ski_engine *engine, size_t *heap_used, size_t *heap_limit, size_t *arraybuffer_bytes);
+
 /* Runs the timers that are due, each followed by a microtask checkpoint (HTML 8.1.7.3),
  * then re-arms through arm_timer. */
 int ski_engine_run_timers(ski_engine *engine);

@@ -2,11 +2,12 @@
 return [[
 enum ski_status {
 SKI_OK = 0,
-SKI_EINVAL = -1, SKI_EBADHANDLE = -2, SKI_EWRONGTHREAD = -3, SKI_EBUSY = -4, SKI_ENOMEM = -5, SKI_EFORKED = -6, SKI_EVERSION = -7, SKI_ESTATE = -8, SKI_EAGAIN = -9, SKI_EENGINE = -10, SKI_ESYNTAX = -20, SKI_EIMPORT = -21, SKI_ENOHANDLER = -22, SKI_ETHROWN = -23, SKI_EREJECTED = -24, SKI_ENOTRESPONSE = -25, SKI_ESTALLED = -26, SKI_ECANCELED = -27,
+SKI_EINVAL = -1, SKI_EBADHANDLE = -2, SKI_EWRONGTHREAD = -3, SKI_EBUSY = -4, SKI_ENOMEM = -5, SKI_EFORKED = -6, SKI_EVERSION = -7, SKI_ESTATE = -8, SKI_EAGAIN = -9, SKI_EENGINE = -10, SKI_ESYNTAX = -20, SKI_EIMPORT = -21, SKI_ENOHANDLER = -22, SKI_ETHROWN = -23, SKI_EREJECTED = -24, SKI_ENOTRESPONSE = -25, SKI_ESTALLED = -26, SKI_ECANCELED = -27, SKI_ECPULIMIT = -28, SKI_ETIMEOUT = -29, SKI_EHEAPLIMIT = -30, SKI_EMEMLIMIT = -31, SKI_EDEAD = -32, SKI_ETERMINATED = -33,
 };
 typedef uint64_t ski_loop_t;
 typedef uint64_t ski_instance_t;
 typedef uint64_t ski_call_t;
+typedef uint64_t ski_watchdog_t;
 int ski_abi_version(void);
 const char *ski_version(void);
 const char *ski_strerror(int code);
@@ -46,6 +47,12 @@ int ski_loop_buffer_console(ski_loop_t loop, size_t max_lines);
 int ski_loop_next_console(ski_loop_t loop, ski_console_line *out);
 typedef struct ski_instance_options {
 size_t size;
+ski_watchdog_t watchdog;
+uint32_t cpu_ms;
+uint32_t wall_ms;
+uint32_t heap_mb;
+uint32_t arraybuffer_mb;
+uint32_t stack_kb;
 } ski_instance_options;
 int ski_instance_new(ski_loop_t loop, const ski_instance_options *opts,
 ski_instance_t *out);
@@ -54,6 +61,26 @@ size_t source_len);
 int ski_instance_free(ski_instance_t inst);
 int ski_instance_retire(ski_instance_t inst);
 int ski_instance_pending(ski_instance_t inst, size_t *calls, size_t *tasks);
+typedef struct ski_instance_stats {
+size_t size;
+uint64_t calls;
+uint64_t cpu_ns;
+uint64_t terminations;
+size_t heap_used;
+size_t heap_limit;
+size_t arraybuffer_bytes;
+int dead;
+} ski_instance_stats;
+int ski_instance_get_stats(ski_instance_t inst, ski_instance_stats *out);
+int ski_watchdog_new(ski_watchdog_t *out);
+int ski_watchdog_free(ski_watchdog_t watchdog);
+typedef struct ski_watchdog_stats {
+size_t size;
+size_t instances;
+uint64_t terminations;
+uint64_t wakeups;
+} ski_watchdog_stats;
+int ski_watchdog_get_stats(ski_watchdog_t watchdog, ski_watchdog_stats *out);
 typedef struct ski_header {
 const char *name;
 size_t name_len;
@@ -70,6 +97,8 @@ const ski_header *headers;
 size_t header_count;
 const void *body;
 size_t body_len;
+uint32_t cpu_ms;
+uint32_t wall_ms;
 } ski_request;
 typedef struct ski_response {
 size_t size;

@@ -1,0 +1,245 @@
+/* The watchdog thread. Invariant 4: it holds engines only to signal them
+ * (ski_engine_terminate is V8's TerminateExecution, safe from any thread) and never
+ * enters an isolate.
+ *
+ * A run that the watchdog stops is always ended by the instance's own thread in
+ * ski_guard_end, under the watchdog's lock: the watchdog signals only a guard that is
+ * still `running`, so a late signal can never reach a later run. */
+#include "watchdog.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+/* While runs keep starting, the thread ticks every TICK_NS so that a new run need not
+ * wake it (a futex wake per call would cost more than a hello call); after LINGER_NS
+ * without a new run it sleeps until signalled. A run's deadline is met exactly once the
+ * thread has seen the run, i.e. within TICK_NS of its start. */
+#define TICK_NS 1000000LL
+#define LINGER_NS 20000000LL
+
+struct ski_watchdog {
+  uint64_t handle;
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  bool stopping;
+  size_t refs;          /* the handle's, plus one per attached guard */
+  ski_guard *guards;    /* doubly linked */
+  size_t instances;
+  uint64_t terminations, wakeups;
+  uint64_t runs;        /* runs begun: the thread notices new ones between ticks */
+  bool idle;            /* sleeping until signalled */
+};
+
+/* Serialises a watchdog's lookup-and-reference against its release, so an instance
+ * attaching on one thread cannot take a watchdog another thread is freeing. */
+static pthread_mutex_t lifetime_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int64_t ski_monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t ski_cpu_ns(clockid_t clock) {
+  struct timespec ts;
+  if (clock_gettime(clock, &ts) != 0) return 0;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void watchdog_unref_locked(ski_watchdog *wd, bool *free_it) {
+  *free_it = --wd->refs == 0;
+}
+
+static void watchdog_destroy(ski_watchdog *wd) {
+  pthread_mutex_destroy(&wd->lock);
+  pthread_cond_destroy(&wd->wake);
+  free(wd);
+}
+
+static void stop_run(ski_watchdog *wd, ski_guard *g, int reason) {
+  g->reason = reason;
+  ski_engine_terminate(g->engine);
+  wd->terminations++;
+}
+
+static void *watchdog_main(void *arg) {
+  ski_watchdog *wd = arg;
+  uint64_t runs_seen = 0;
+  int64_t active_until = 0;
+  pthread_mutex_lock(&wd->lock);
+  while (!wd->stopping) {
+    int64_t now = ski_monotonic_ns();
+    int64_t next = INT64_MAX;
+    bool running = false;
+    for (ski_guard *g = wd->guards; g; g = g->next) {
+      if (!g->running || g->reason) continue;
+      running = true;
+      if (g->wall_deadline && now >= g->wall_deadline) {
+        stop_run(wd, g, SKI_ETIMEOUT);
+        continue;
+      }
+      if (g->wall_deadline && g->wall_deadline < next) next = g->wall_deadline;
+      if (g->cpu_budget) {
+        int64_t used = ski_cpu_ns(g->cpu_clock) - g->cpu_start;
+        if (used >= g->cpu_budget) {
+          stop_run(wd, g, SKI_ECPULIMIT);
+          continue;
+        }
+        /* CPU time cannot pass faster than wall time: look again when the rest of the
+         * budget could at the earliest be spent. */
+        int64_t at = now + (g->cpu_budget - used);
+        if (at < next) next = at;
+      }
+    }
+    if (running || wd->runs != runs_seen) active_until = now + LINGER_NS;
+    runs_seen = wd->runs;
+    if (now < active_until && now + TICK_NS < next) next = now + TICK_NS;
+    wd->idle = next == INT64_MAX;
+    if (wd->idle) {
+      pthread_cond_wait(&wd->wake, &wd->lock);
+    } else {
+      struct timespec ts = {(time_t)(next / 1000000000), (long)(next % 1000000000)};
+      pthread_cond_timedwait(&wd->wake, &wd->lock, &ts);
+    }
+    wd->wakeups++;
+  }
+  pthread_mutex_unlock(&wd->lock);
+  return NULL;
+}
+
+int ski_watchdog_new(ski_watchdog_t *out) {
+  if (!out) return ski_fail(SKI_EINVAL, "ski_watchdog_new: out is NULL");
+  ski_watchdog *wd = calloc(1, sizeof *wd);
+  if (!wd) return ski_fail(SKI_ENOMEM, "out of memory allocating a watchdog");
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&wd->wake, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_mutex_init(&wd->lock, NULL);
+  wd->refs = 1;
+  int rc = pthread_create(&wd->thread, NULL, watchdog_main, wd);
+  if (rc != 0) {
+    watchdog_destroy(wd);
+    return ski_fail(SKI_ENOMEM, "cannot start the watchdog thread: error %d", rc);
+  }
+  rc = ski_handle_new(SKI_KIND_WATCHDOG, wd, &wd->handle);
+  if (rc != SKI_OK) {
+    pthread_mutex_lock(&wd->lock);
+    wd->stopping = true;
+    pthread_cond_signal(&wd->wake);
+    pthread_mutex_unlock(&wd->lock);
+    pthread_join(wd->thread, NULL);
+    watchdog_destroy(wd);
+    return rc;
+  }
+  *out = wd->handle;
+  return SKI_OK;
+}
+
+int ski_watchdog_free(ski_watchdog_t handle) {
+  ski_watchdog *wd;
+  pthread_mutex_lock(&lifetime_lock);
+  int rc = ski_handle_release(handle, SKI_KIND_WATCHDOG, (void **)&wd);
+  pthread_mutex_unlock(&lifetime_lock);
+  if (rc != SKI_OK) return rc;
+  pthread_mutex_lock(&wd->lock);
+  wd->stopping = true;
+  pthread_cond_signal(&wd->wake);
+  pthread_mutex_unlock(&wd->lock);
+  pthread_join(wd->thread, NULL);
+  bool free_it;
+  pthread_mutex_lock(&wd->lock);
+  watchdog_unref_locked(wd, &free_it);
+  pthread_mutex_unlock(&wd->lock);
+  if (free_it) watchdog_destroy(wd);
+  return SKI_OK;
+}
+
+int ski_watchdog_get_stats(ski_watchdog_t handle, ski_watchdog_stats *out) {
+  ski_watchdog *wd;
+  pthread_mutex_lock(&lifetime_lock);
+  int rc = ski_handle_get(handle, SKI_KIND_WATCHDOG, (void **)&wd);
+  if (rc == SKI_OK && (!out || out->size < sizeof(ski_watchdog_stats)))
+    rc = ski_fail(SKI_EINVAL, "ski_watchdog_get_stats: out is NULL or out->size is too small");
+  if (rc == SKI_OK) {
+    pthread_mutex_lock(&wd->lock);
+    out->instances = wd->instances;
+    out->terminations = wd->terminations;
+    out->wakeups = wd->wakeups;
+    pthread_mutex_unlock(&wd->lock);
+  }
+  pthread_mutex_unlock(&lifetime_lock);
+  return rc;
+}
+
+int ski_guard_attach(uint64_t watchdog_handle, ski_engine *engine, ski_guard **out) {
+  ski_guard *g = calloc(1, sizeof *g);
+  if (!g) return ski_fail(SKI_ENOMEM, "out of memory attaching a watchdog");
+  if (pthread_getcpuclockid(pthread_self(), &g->cpu_clock) != 0) g->cpu_clock = CLOCK_THREAD_CPUTIME_ID;
+  g->engine = engine;
+  ski_watchdog *wd;
+  pthread_mutex_lock(&lifetime_lock);
+  int rc = ski_handle_get(watchdog_handle, SKI_KIND_WATCHDOG, (void **)&wd);
+  if (rc == SKI_OK) {
+    pthread_mutex_lock(&wd->lock);
+    wd->refs++;
+    wd->instances++;
+    g->watchdog = wd;
+    g->next = wd->guards;
+    if (wd->guards) wd->guards->prev = g;
+    wd->guards = g;
+    pthread_mutex_unlock(&wd->lock);
+  }
+  pthread_mutex_unlock(&lifetime_lock);
+  if (rc != SKI_OK) {
+    free(g);
+    return rc;
+  }
+  *out = g;
+  return SKI_OK;
+}
+
+void ski_guard_detach(ski_guard *g) {
+  if (!g) return;
+  ski_watchdog *wd = g->watchdog;
+  bool free_it;
+  pthread_mutex_lock(&wd->lock);
+  if (g->prev) g->prev->next = g->next;
+  else wd->guards = g->next;
+  if (g->next) g->next->prev = g->prev;
+  wd->instances--;
+  watchdog_unref_locked(wd, &free_it);
+  pthread_mutex_unlock(&wd->lock);
+  if (free_it) watchdog_destroy(wd);
+  free(g);
+}
+
+void ski_guard_begin(ski_guard *g, int64_t cpu_budget_ns, int64_t wall_deadline_ns) {
+  ski_watchdog *wd = g->watchdog;
+  int64_t cpu_start = cpu_budget_ns ? ski_cpu_ns(g->cpu_clock) : 0;
+  pthread_mutex_lock(&wd->lock);
+  g->running = true;
+  g->reason = 0;
+  g->cpu_start = cpu_start;
+  g->cpu_budget = cpu_budget_ns;
+  g->wall_deadline = wall_deadline_ns;
+  wd->runs++;
+  if (wd->idle) { /* ticking, it will see this run within a tick without being woken */
+    wd->idle = false;
+    pthread_cond_signal(&wd->wake);
+  }
+  pthread_mutex_unlock(&wd->lock);
+}
+
+int ski_guard_end(ski_guard *g) {
+  ski_watchdog *wd = g->watchdog;
+  pthread_mutex_lock(&wd->lock);
+  g->running = false;
+  int reason = g->reason;
+  g->reason = 0;
+  pthread_mutex_unlock(&wd->lock);
+  return reason;
+}

@@ -1,0 +1,39 @@
+/* The watchdog: a thread that watches runs of JS and stops those that exceed their CPU
+ * or wall time. It only signals (ski_engine_terminate); it never enters an isolate. */
+#ifndef SKI_WATCHDOG_H
+#define SKI_WATCHDOG_H
+
+#include "internal.h"
+#include "v8/engine.h"
+
+#include <time.h>
+
+typedef struct ski_watchdog ski_watchdog;
+
+/* One watched instance. Owned by the instance; the watchdog reads it under its lock. */
+typedef struct ski_guard {
+  ski_watchdog *watchdog;
+  ski_engine *engine;
+  clockid_t cpu_clock;    /* CPU clock of the instance's thread */
+  bool running;           /* inside a run, between ski_guard_begin and ski_guard_end */
+  int64_t wall_deadline;  /* monotonic ns; 0: none */
+  int64_t cpu_start;      /* cpu_clock ns at the start of the run */
+  int64_t cpu_budget;     /* ns of CPU the run may use; 0: none */
+  int reason;             /* set by the watchdog when it stopped the run */
+  struct ski_guard *prev, *next;
+} ski_guard;
+
+int64_t ski_monotonic_ns(void);
+int64_t ski_cpu_ns(clockid_t clock);
+
+/* Attaches a new guard for `engine` to the watchdog behind `handle`. */
+int ski_guard_attach(uint64_t watchdog_handle, ski_engine *engine, ski_guard **out);
+/* Detaches and frees the guard (the watchdog may already be stopped). */
+void ski_guard_detach(ski_guard *guard);
+/* A run starts: its budget (0: unlimited) and wall deadline (0: none). */
+void ski_guard_begin(ski_guard *guard, int64_t cpu_budget_ns, int64_t wall_deadline_ns);
+/* The run is over; returns the watchdog's reason if it stopped it (SKI_ECPULIMIT or
+ * SKI_ETIMEOUT), else 0. After this the watchdog cannot signal the run any more. */
+int ski_guard_end(ski_guard *guard);
+
+#endif

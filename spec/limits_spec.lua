@@ -1,0 +1,253 @@
+-- Limits and the watchdog: each hostile worker is stopped with its own code, its
+-- instance is dead from then on, and a fresh instance on the same loop answers.
+local t = require "helper.support"
+local ski = t.ski
+
+local limits = { cpu_ms = 50, wall_ms = 400, heap_mb = 32, arraybuffer_mb = 16 }
+
+local function hostile(overrides)
+  local loop = assert(ski.loop())
+  local wd = assert(ski.watchdog())
+  local opts = { watchdog = wd }
+  for k, v in pairs(limits) do opts[k] = v end
+  for k, v in pairs(overrides or {}) do opts[k] = v end
+  local inst = assert(loop:instance(opts))
+  return loop, wd, inst, opts
+end
+
+-- After a limit: the instance says it is dead, and a new one on the same loop works.
+local function still_serving(loop, inst, opts, code)
+  local res, err, name = inst:fetch("http://x/")
+  assert.is_nil(res)
+  assert.equal("SKI_EDEAD", name)
+  assert.matches("is dead", err)
+  local st = assert(inst:stats())
+  assert.equal(code, st.dead)
+  assert.equal(1, st.terminations)
+  inst:close()
+  local fresh = t.worker("export default { fetch() { return new Response('fresh') } }", loop)
+  assert.equal("fresh", assert(fresh:fetch("http://x/")).body)
+  fresh:close()
+  local with_limits = assert(loop:instance(opts))
+  assert(with_limits:load("export default { fetch() { return new Response('limited but fine') } }"))
+  assert.equal("limited but fine", assert(with_limits:fetch("http://x/")).body)
+  with_limits:close()
+  assert.is_true(loop:close())
+end
+
+local function call_fails(source, code, pattern, overrides)
+  local loop, wd, inst, opts = hostile(overrides)
+  assert(inst:load(source))
+  local res, err, name = inst:fetch("http://x/")
+  assert.is_nil(res)
+  assert.equal(code, name)
+  if pattern then assert.matches(pattern, err) end
+  still_serving(loop, inst, opts, code)
+  return wd
+end
+
+describe("a hostile worker", function()
+  it("spinning in its handler is stopped at its CPU limit", function()
+    local wd = call_fails("export default { fetch() { while (true) {} } }", "SKI_ECPULIMIT", "CPU time limit %(50 ms")
+    assert.is_true(wd:stats().terminations >= 1)
+    wd:close()
+  end)
+
+  it("spinning at top level is stopped during load", function()
+    local loop, wd, inst, opts = hostile()
+    local ok, err, name = inst:load("while (true) {}\nexport default { fetch() {} }", "spin.js")
+    assert.is_nil(ok)
+    assert.equal("SKI_ECPULIMIT", name)
+    assert.matches("^spin%.js: .*CPU time limit", err)
+    still_serving(loop, inst, opts, "SKI_ECPULIMIT")
+    wd:close()
+  end)
+
+  it("running a catastrophic regular expression is stopped", function()
+    call_fails([[export default { fetch() {
+      return new Response(String(/(a+)+b/.test("a".repeat(40) + "c")));
+    } }]], "SKI_ECPULIMIT"):close()
+  end)
+
+  it("chaining microtasks forever is stopped", function()
+    call_fails("export default { async fetch() { for (;;) await 0; } }", "SKI_ECPULIMIT"):close()
+  end)
+
+  it("chaining timers forever is stopped at its wall time limit", function()
+    call_fails([[export default { fetch() {
+      return new Promise(() => { const tick = () => setTimeout(tick, 1); tick(); });
+    } }]], "SKI_ETIMEOUT", "wall time limit %(400 ms"):close()
+  end)
+
+  it("allocating objects without end is stopped at its heap limit", function()
+    call_fails([[export default { fetch() {
+      const hoard = [];
+      for (;;) hoard.push({ x: new Array(100).fill(1) });
+    } }]], "SKI_EHEAPLIMIT", "heap reached its limit %(32 MB", { cpu_ms = 5000 }):close()
+  end)
+
+  it("allocating ArrayBuffers without end is stopped at its ArrayBuffer limit", function()
+    call_fails([[export default { fetch() {
+      const hoard = [];
+      for (;;) hoard.push(new ArrayBuffer(1 << 20));
+    } }]], "SKI_EMEMLIMIT", "ArrayBuffers reached their limit %(16 MB", { cpu_ms = 5000 }):close()
+  end)
+
+  it("recursing without end gets a RangeError it could catch, and its instance lives on", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load([[export default { fetch(req) {
+      if (req.url.endsWith("/ok")) return new Response("alive");
+      const f = (n) => f(n + 1) + 1;
+      return f(0);
+    } }]]))
+    local res, err, name = inst:fetch("http://x/")
+    assert.is_nil(res)
+    assert.equal("SKI_ETHROWN", name)
+    assert.matches("RangeError: Maximum call stack size exceeded", err)
+    assert.equal("alive", assert(inst:fetch("http://x/ok")).body)
+    inst:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("never resolving is contained: stalled when nothing is pending, timed out when something is", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load([[export default { fetch(req) {
+      if (req.url.endsWith("/busy")) setInterval(() => {}, 10);
+      return new Promise(() => {});
+    } }]]))
+    local res, _, name = inst:fetch("http://x/")
+    assert.is_nil(res)
+    assert.equal("SKI_ESTALLED", name)
+    res, _, name = inst:fetch({ url = "http://x/busy", wall_ms = 60 })
+    assert.is_nil(res)
+    assert.equal("SKI_ETIMEOUT", name)
+    inst:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("takes every call in flight on its instance down with it, and nothing else", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load([[export default { async fetch(req) {
+      if (req.url.endsWith("/spin")) while (true) {}
+      await new Promise(r => setTimeout(r, 20));
+      return new Response("slow");
+    } }]]))
+    local bystander = t.worker("export default { async fetch() { await new Promise(r => setTimeout(r, 30)); return new Response('other') } }", loop)
+    local waiting = assert(inst:start("http://x/"))
+    local other = assert(bystander:start("http://x/"))
+    local spinning = assert(inst:start("http://x/spin"))
+    for _, c in ipairs({ waiting, spinning }) do
+      local res, _, name = c:response()
+      assert.is_nil(res)
+      assert.equal("SKI_ECPULIMIT", name)
+    end
+    assert.is_true(other:wait())
+    assert.equal("other", assert(other:response()).body)
+    waiting:close(); spinning:close(); other:close()
+    inst:close(); bystander:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+end)
+
+describe("limits", function()
+  it("count CPU time, not wall time, across a call's await slices", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load([[export default { async fetch() {
+      for (let i = 0; i < 10; i++) await new Promise(r => setTimeout(r, 20)); // 200 ms of waiting
+      return new Response("patient");
+    } }]]))
+    assert.equal("patient", assert(inst:fetch("http://x/")).body)
+    inst:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("can be tightened per call", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load([[export default { async fetch() {
+      const end = Date.now() + 20; while (Date.now() < end) {}
+      return new Response("20 ms of CPU");
+    } }]]))
+    assert.equal("20 ms of CPU", assert(inst:fetch("http://x/")).body)
+    local res, err, name = inst:fetch({ url = "http://x/", cpu_ms = 5 })
+    assert.is_nil(res)
+    assert.equal("SKI_ECPULIMIT", name)
+    assert.matches("CPU time limit %(5 ms per call%)", err)
+    inst:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("never let a late signal hit a later run", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load("export default { fetch() { return new Response('quick') } }"))
+    for _ = 1, 100 do assert(inst:fetch("http://x/")) end -- compiled and warm
+    -- each call uses microseconds of a 2 ms budget; a signal meant for one run that
+    -- landed in a later one would fail that call
+    for i = 1, 3000 do
+      local res, err = inst:fetch({ url = "http://x/", cpu_ms = 2 })
+      assert(res, "call " .. i .. ": " .. tostring(err))
+    end
+    assert.is_nil(inst:stats().dead)
+    inst:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("are observable: CPU used, heap, terminations", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load("export default { fetch() { let s = 0; for (let i = 0; i < 1e6; i++) s += i; return new Response(String(s)) } }"))
+    assert(inst:fetch("http://x/"))
+    local st = inst:stats()
+    assert.equal(1, st.calls)
+    assert.is_true(st.cpu_ms > 0)
+    assert.is_true(st.heap_used > 0 and st.heap_used < st.heap_limit)
+    assert.is_true(st.heap_limit >= 32 * 2 ^ 20 and st.heap_limit < 64 * 2 ^ 20)
+    assert.equal(0, st.terminations)
+    assert.is_nil(st.dead)
+    local ws = wd:stats()
+    assert.equal(1, ws.instances)
+    inst:close()
+    assert.equal(0, wd:stats().instances)
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("reject out-of-range values", function()
+    local loop = assert(ski.loop())
+    local inst, _, name = loop:instance({ heap_mb = 1e6 })
+    assert.is_nil(inst)
+    assert.equal("SKI_EINVAL", name)
+    inst, _, name = loop:instance({ watchdog = { handle = 12345 } })
+    assert.is_nil(inst)
+    assert.equal("SKI_EBADHANDLE", name)
+    assert.is_true(loop:close())
+  end)
+end)
+
+describe("a watchdog", function()
+  it("is usable from any thread, and freeing it twice is an error", function()
+    local C = t.C
+    local wd = assert(ski.watchdog())
+    local ffi = require "ffi"
+    local st = ffi.new("ski_watchdog_stats")
+    st.size = ffi.sizeof(st)
+    assert.equal(0, t.on_thread(C.ski_watchdog_get_stats, wd.handle, ffi.cast("uintptr_t", ffi.cast("void *", st))))
+    local h = wd.handle
+    assert.equal(0, t.on_thread(C.ski_watchdog_free, h))
+    assert.equal(C.SKI_EBADHANDLE, C.ski_watchdog_free(h))
+    wd.box[0] = 0
+  end)
+
+  it("keeps instances running after it is freed (without CPU enforcement)", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load("export default { fetch() { return new Response('ok') } }"))
+    assert.is_true(wd:close())
+    assert.equal("ok", assert(inst:fetch("http://x/")).body)
+    inst:close()
+    assert.is_true(loop:close())
+  end)
+end)
