@@ -82,7 +82,13 @@ static void *watchdog_main(void *arg) {
       }
       if (g->wall_deadline && g->wall_deadline < next) next = g->wall_deadline;
       if (g->cpu_budget) {
-        int64_t used = ski_cpu_ns(g->cpu_clock) - g->cpu_start;
+        int64_t cpu = ski_cpu_ns(g->cpu_clock);
+        if (!g->observed) {
+          g->observed = true;
+          g->cpu_seen = cpu;
+          g->seen_at = now;
+        }
+        int64_t used = (g->seen_at - g->started) + (cpu - g->cpu_seen);
         if (used >= g->cpu_budget) {
           stop_run(wd, g, SKI_ECPULIMIT);
           continue;
@@ -217,13 +223,13 @@ void ski_guard_detach(ski_guard *g) {
   free(g);
 }
 
-void ski_guard_begin(ski_guard *g, int64_t cpu_budget_ns, int64_t wall_deadline_ns) {
+void ski_guard_begin(ski_guard *g, int64_t now, int64_t cpu_budget_ns, int64_t wall_deadline_ns) {
   ski_watchdog *wd = g->watchdog;
-  int64_t cpu_start = cpu_budget_ns ? ski_cpu_ns(g->cpu_clock) : 0;
   pthread_mutex_lock(&wd->lock);
   g->running = true;
   g->reason = 0;
-  g->cpu_start = cpu_start;
+  g->started = now;
+  g->observed = false;
   g->cpu_budget = cpu_budget_ns;
   g->wall_deadline = wall_deadline_ns;
   wd->runs++;

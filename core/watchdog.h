@@ -16,9 +16,12 @@ typedef struct ski_guard {
   ski_engine *engine;
   clockid_t cpu_clock;    /* CPU clock of the instance's thread */
   bool running;           /* inside a run, between ski_guard_begin and ski_guard_end */
+  int64_t started;        /* monotonic ns at the start of the run */
   int64_t wall_deadline;  /* monotonic ns; 0: none */
-  int64_t cpu_start;      /* cpu_clock ns at the start of the run */
   int64_t cpu_budget;     /* ns of CPU the run may use; 0: none */
+  bool observed;          /* the watchdog has read the thread's CPU clock for this run */
+  int64_t cpu_seen;       /* cpu_clock at that first reading... */
+  int64_t seen_at;        /* ...and the monotonic time of it */
   int reason;             /* set by the watchdog when it stopped the run */
   struct ski_guard *prev, *next;
 } ski_guard;
@@ -30,8 +33,11 @@ int64_t ski_cpu_ns(clockid_t clock);
 int ski_guard_attach(uint64_t watchdog_handle, ski_engine *engine, ski_guard **out);
 /* Detaches and frees the guard (the watchdog may already be stopped). */
 void ski_guard_detach(ski_guard *guard);
-/* A run starts: its budget (0: unlimited) and wall deadline (0: none). */
-void ski_guard_begin(ski_guard *guard, int64_t cpu_budget_ns, int64_t wall_deadline_ns);
+/* A run starts at `now` (monotonic ns): its CPU budget (0: unlimited) and wall deadline
+ * (0: none). The loop thread never reads its CPU clock (a system call, where the
+ * monotonic clock is not): the watchdog does, and until its first reading it counts
+ * the run's wall time as CPU time, which can only overestimate. */
+void ski_guard_begin(ski_guard *guard, int64_t now, int64_t cpu_budget_ns, int64_t wall_deadline_ns);
 /* The run is over; returns the watchdog's reason if it stopped it (SKI_ECPULIMIT or
  * SKI_ETIMEOUT), else 0. After this the watchdog cannot signal the run any more. */
 int ski_guard_end(ski_guard *guard);
