@@ -37,7 +37,7 @@ int ski_init(const ski_init_options *opts) {
     rc = ski_fail(SKI_EFORKED, "ski was initialised in process %ld; forked child %ld cannot use it",
                   ski_init_pid(), (long)getpid());
   } else if (rc == 1) {
-    rc = ski_engine_init(opts ? opts->v8_flags : NULL);
+    rc = ski_engine_init(opts ? opts->v8_flags : NULL, opts ? opts->snapshot_path : NULL);
     if (rc == SKI_OK) {
       atomic_store(&init_pid, (long)getpid());
       pthread_atfork(NULL, NULL, mark_forked_child);

@@ -101,12 +101,15 @@ SKI_API const char *ski_last_error(void);
 typedef struct ski_init_options {
   size_t size;          /* sizeof(ski_init_options) */
   const char *v8_flags; /* passed to V8 before it starts, e.g. "--stack-size=900"; or NULL */
+  const char *snapshot_path; /* a startup snapshot file made by ski-mksnapshot; NULL: built in */
 } ski_init_options;
 
 /* Any thread, once per process; later calls are no-ops returning 0 (their options are
  * ignored). Starts the V8 platform, which is never torn down. Returns SKI_EFORKED in a
  * forked child of a process that had initialised ski, SKI_EVERSION if the V8 library
- * found at run time is not the one ski was built for. ski_loop_new calls it for you. */
+ * found at run time is not the one ski was built for, SKI_EENGINE if the startup
+ * snapshot fails its checks (it is verified before V8 reads it). ski_loop_new calls it
+ * for you. */
 SKI_API int ski_init(const ski_init_options *opts);
 
 /* ---- loop: one per thread that runs JS ---------------------------------------------- */

@@ -35,8 +35,25 @@
   SKI_STR(V8_MAJOR_VERSION) "." SKI_STR(V8_MINOR_VERSION) "." SKI_STR(V8_BUILD_NUMBER) "." \
       SKI_STR(V8_PATCH_LEVEL)
 
-extern "C" const char ski_js_runtime[];
-extern "C" const size_t ski_js_runtime_len;
+// The JS layer is linked only into ski-mksnapshot, which runs it once at build time;
+// libski links the resulting startup snapshot instead. Weak, so each binary links with
+// the one it has.
+extern "C" __attribute__((weak)) const char ski_js_runtime[];
+extern "C" __attribute__((weak)) const size_t ski_js_runtime_len;
+extern "C" __attribute__((weak)) const char ski_snapshot_data[];
+extern "C" __attribute__((weak)) const char ski_snapshot_end[];
+
+// ski's own wrapper around V8's startup blob, checked before V8 sees a byte of it: a
+// truncated or corrupt blob makes V8 abort the process (its own checks are CHECKs).
+struct SnapshotHeader {
+  char magic[8];         // "SKISNAP"
+  uint32_t format;       // 1
+  uint32_t header_size;  // sizeof(SnapshotHeader)
+  uint64_t blob_size;
+  uint64_t checksum;     // FNV-1a 64 of the blob
+  char v8_version[48];   // V8::GetVersion() of the V8 that wrote it
+};
+constexpr char kSnapshotMagic[8] = "SKISNAP";
 
 // ArrayBuffers live outside the V8 heap, so the heap limit does not see them: every
 // backing store of an isolate is counted here against its own cap.
@@ -145,7 +162,9 @@ void hit_limit(ski_engine *e, int code) {
 // A backing store for bytes native code hands to JS, counted against the ArrayBuffer
 // cap. (V8's NewBackingStore aborts the process when the allocator refuses, so native
 // code asks the cap first and allocates outside V8's retry path.)
-std::unique_ptr<v8::BackingStore> new_bytes(ski_engine *e, size_t n) {
+std::unique_ptr<v8::BackingStore> new_bytes(v8::Isolate *iso, size_t n) {
+  auto *e = static_cast<ski_engine *>(iso->GetData(0));
+  if (!e) return v8::ArrayBuffer::NewBackingStore(iso, n); // making the snapshot: no limits
   if (!e->allocator->reserve(n)) {
     hit_limit(e, SKI_EMEMLIMIT);
     return nullptr;
@@ -220,8 +239,10 @@ std::string syntax_error_text(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::
 
 int fail_with(int code, const std::string &text) { return ski_fail_text(code, text.data(), text.size()); }
 
+// The engine behind an op: isolate data slot 0 (ops carry no data of their own, so the
+// functions can live in the startup snapshot). NULL while the snapshot is being made.
 ski_engine *engine_of(const v8::FunctionCallbackInfo<v8::Value> &info) {
-  return static_cast<ski_engine *>(info.Data().As<v8::External>()->Value());
+  return static_cast<ski_engine *>(info.GetIsolate()->GetData(0));
 }
 
 void throw_type_error(v8::Isolate *iso, const char *text) {
@@ -279,6 +300,7 @@ ski_response *response_block(v8::Isolate *iso, v8::Local<v8::Context> ctx, int s
 // ops.settle(token, code, payload): the JS layer ends a call.
 void op_settle(const v8::FunctionCallbackInfo<v8::Value> &info) {
   ski_engine *e = engine_of(info);
+  if (!e) return;
   v8::Isolate *iso = info.GetIsolate();
   v8::Local<v8::Context> ctx = iso->GetCurrentContext();
   if (info.Length() < 3 || !info[0]->IsNumber() || !info[1]->IsInt32())
@@ -312,7 +334,7 @@ void op_utf8_encode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   v8::Local<v8::String> s;
   if (!info[0]->ToString(iso->GetCurrentContext()).ToLocal(&s)) return;
   size_t len = s->Utf8Length(iso);
-  std::shared_ptr<v8::BackingStore> store = new_bytes(engine_of(info), len);
+  std::shared_ptr<v8::BackingStore> store = new_bytes(iso, len);
   if (!store) return;
   s->WriteUtf8(iso, static_cast<char *>(store->Data()), static_cast<int>(len), nullptr,
                v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
@@ -352,6 +374,7 @@ void op_now(const v8::FunctionCallbackInfo<v8::Value> &info) { info.GetReturnVal
 // ops.timerArm(delayMs): the earliest timer is due in delayMs, or none is (< 0).
 void op_timer_arm(const v8::FunctionCallbackInfo<v8::Value> &info) {
   ski_engine *e = engine_of(info);
+  if (!e) return;
   double delay = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : -1;
   e->cb.arm_timer(e->host, delay);
 }
@@ -359,6 +382,7 @@ void op_timer_arm(const v8::FunctionCallbackInfo<v8::Value> &info) {
 // ops.background(count): how many ctx.waitUntil() promises are still pending.
 void op_background(const v8::FunctionCallbackInfo<v8::Value> &info) {
   ski_engine *e = engine_of(info);
+  if (!e) return;
   double n = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : 0;
   e->cb.background(e->host, n > 0 ? static_cast<uint32_t>(n) : 0);
 }
@@ -415,7 +439,7 @@ void op_base64_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   size_t n = s->Length();
   std::vector<uint8_t> in(n);
   s->WriteOneByte(iso, in.data(), 0, static_cast<int>(n), v8::String::NO_NULL_TERMINATION);
-  std::unique_ptr<v8::BackingStore> store = new_bytes(engine_of(info), n / 4 * 3 + 3);
+  std::unique_ptr<v8::BackingStore> store = new_bytes(iso, n / 4 * 3 + 3);
   if (!store) return;
   size_t len = 0;
   if (!ski_base64_decode(reinterpret_cast<const char *>(in.data()), n, static_cast<uint8_t *>(store->Data()), &len))
@@ -427,6 +451,7 @@ void op_base64_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
 // ops.print(level, text): one console line, for the host.
 void op_print(const v8::FunctionCallbackInfo<v8::Value> &info) {
   ski_engine *e = engine_of(info);
+  if (!e) return;
   v8::Isolate *iso = info.GetIsolate();
   int level = info[0]->IsInt32() ? info[0].As<v8::Int32>()->Value() : SKI_LOG_INFO;
   if (level < SKI_LOG_DEBUG || level > SKI_LOG_ERROR) level = SKI_LOG_INFO;
@@ -435,11 +460,31 @@ void op_print(const v8::FunctionCallbackInfo<v8::Value> &info) {
 }
 
 void set_op(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Object> ops, const char *name,
-            v8::FunctionCallback fn, ski_engine *e) {
+            v8::FunctionCallback fn) {
   v8::Local<v8::Function> f =
-      v8::Function::New(ctx, fn, v8::External::New(iso, e), 0, v8::ConstructorBehavior::kThrow)
-          .ToLocalChecked();
+      v8::Function::New(ctx, fn, v8::Local<v8::Value>(), 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
   ops->Set(ctx, str(iso, name), f).Check();
+}
+
+// Every native function the JS layer holds, in one list: ops are made from it, and the
+// startup snapshot refers to them through it (V8's external references).
+struct Op {
+  const char *name;
+  v8::FunctionCallback fn;
+};
+const Op kOps[] = {
+    {"settle", op_settle},           {"utf8Encode", op_utf8_encode},     {"utf8Decode", op_utf8_decode},
+    {"print", op_print},             {"now", op_now},                    {"timerArm", op_timer_arm},
+    {"background", op_background},   {"randomFill", op_random_fill},     {"base64Encode", op_base64_encode},
+    {"base64Decode", op_base64_decode},
+};
+constexpr size_t kOpCount = sizeof kOps / sizeof kOps[0];
+
+const intptr_t *external_references() {
+  static intptr_t refs[kOpCount + 1];
+  for (size_t i = 0; i < kOpCount; i++) refs[i] = reinterpret_cast<intptr_t>(kOps[i].fn);
+  refs[kOpCount] = 0;
+  return refs;
 }
 
 v8::MaybeLocal<v8::Promise> reject_dynamic_import(v8::Local<v8::Context> ctx, v8::Local<v8::Data>,
@@ -462,27 +507,19 @@ v8::MaybeLocal<v8::Module> resolve_nothing(v8::Local<v8::Context> ctx, v8::Local
   return {};
 }
 
-// Runs the JS layer in a fresh context and keeps the functions native code calls.
-int bootstrap(ski_engine *e, v8::Local<v8::Context> ctx) {
-  v8::Isolate *iso = e->isolate;
+// Runs the JS layer in a fresh context (at build time, for the snapshot): the `ops` it
+// gets and the `internals` it returns (core/js/README.md).
+int run_runtime(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Object> *internals) {
   v8::TryCatch tc(iso);
   v8::Local<v8::Object> ops = v8::Object::New(iso);
-  set_op(iso, ctx, ops, "settle", op_settle, e);
-  set_op(iso, ctx, ops, "utf8Encode", op_utf8_encode, e);
-  set_op(iso, ctx, ops, "utf8Decode", op_utf8_decode, e);
-  set_op(iso, ctx, ops, "print", op_print, e);
-  set_op(iso, ctx, ops, "now", op_now, e);
-  set_op(iso, ctx, ops, "timerArm", op_timer_arm, e);
-  set_op(iso, ctx, ops, "background", op_background, e);
-  set_op(iso, ctx, ops, "randomFill", op_random_fill, e);
-  set_op(iso, ctx, ops, "base64Encode", op_base64_encode, e);
-  set_op(iso, ctx, ops, "base64Decode", op_base64_decode, e);
+  for (const Op &op : kOps) set_op(iso, ctx, ops, op.name, op.fn);
   v8::Local<v8::Object> codes = v8::Object::New(iso);
 #define SKI_JS_CODE_(name, value, text) codes->Set(ctx, str(iso, #name), v8::Integer::New(iso, value)).Check();
   SKI_ERRORS(SKI_JS_CODE_)
 #undef SKI_JS_CODE_
   ops->Set(ctx, str(iso, "codes"), codes).Check();
 
+  if (!ski_js_runtime) return ski_fail(SKI_EENGINE, "this binary carries no JS runtime");
   v8::Local<v8::String> source;
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> fn, internals_value;
@@ -499,7 +536,14 @@ int bootstrap(ski_engine *e, v8::Local<v8::Context> ctx) {
       !internals_value->IsObject())
     return fail_with(SKI_EENGINE, "the JS runtime failed to start: " +
                                       (tc.HasCaught() ? utf8(iso, tc.Exception()) : "no internals"));
-  v8::Local<v8::Object> internals = internals_value.As<v8::Object>();
+  *internals = internals_value.As<v8::Object>();
+  return SKI_OK;
+}
+
+// Keeps the functions native code calls, from a context made from the snapshot, and
+// lets the JS layer set up what must differ per instance (internals.startInstance).
+int bind_internals(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Object> internals) {
+  v8::Isolate *iso = e->isolate;
   struct {
     const char *name;
     v8::Global<v8::Function> *slot;
@@ -515,7 +559,62 @@ int bootstrap(ski_engine *e, v8::Local<v8::Context> ctx) {
       return fail_with(SKI_EENGINE, std::string("the JS runtime has no internals.") + w.name);
     w.slot->Reset(iso, f.As<v8::Function>());
   }
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Value> start, ignored;
+  if (internals->Get(ctx, str(iso, "startInstance")).ToLocal(&start) && start->IsFunction() &&
+      !start.As<v8::Function>()->Call(ctx, v8::Undefined(iso), 0, nullptr).ToLocal(&ignored))
+    return fail_with(SKI_EENGINE, "internals.startInstance threw: " + describe(e, ctx, tc.Exception()));
   return SKI_OK;
+}
+
+uint64_t fnv1a64(const unsigned char *p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+v8::StartupData startup_blob; // verified once by ski_engine_init
+
+int verify_snapshot(const char *data, size_t size, const char *where) {
+  SnapshotHeader h;
+  if (size < sizeof h) return ski_fail(SKI_EENGINE, "%s: the startup snapshot is truncated (%zu bytes)", where, size);
+  memcpy(&h, data, sizeof h);
+  if (memcmp(h.magic, kSnapshotMagic, sizeof h.magic) != 0 || h.format != 1 || h.header_size != sizeof h)
+    return ski_fail(SKI_EENGINE, "%s: not a ski startup snapshot", where);
+  if (h.blob_size != size - sizeof h)
+    return ski_fail(SKI_EENGINE, "%s: the startup snapshot is truncated or padded (%zu bytes, expected %llu)", where,
+                    size - sizeof h, static_cast<unsigned long long>(h.blob_size));
+  const auto *blob = reinterpret_cast<const unsigned char *>(data + sizeof h);
+  if (fnv1a64(blob, h.blob_size) != h.checksum)
+    return ski_fail(SKI_EENGINE, "%s: the startup snapshot is corrupt (checksum mismatch)", where);
+  h.v8_version[sizeof h.v8_version - 1] = '\0';
+  if (strcmp(h.v8_version, v8::V8::GetVersion()) != 0)
+    return ski_fail(SKI_EENGINE, "%s: the startup snapshot was made by V8 %s, this is V8 %s", where, h.v8_version,
+                    v8::V8::GetVersion());
+  startup_blob.data = data + sizeof h;
+  startup_blob.raw_size = static_cast<int>(h.blob_size);
+  return SKI_OK;
+}
+
+int load_snapshot(const char *path) {
+  if (!path || !*path) {
+    if (!ski_snapshot_data) return ski_fail(SKI_EENGINE, "libski was built without a startup snapshot");
+    return verify_snapshot(ski_snapshot_data, static_cast<size_t>(ski_snapshot_end - ski_snapshot_data),
+                           "built-in snapshot");
+  }
+  FILE *f = fopen(path, "rb");
+  if (!f) return ski_fail(SKI_EINVAL, "%s: cannot open the startup snapshot: %s", path, strerror(errno));
+  std::string data;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+  fclose(f);
+  char *kept = static_cast<char *>(malloc(data.size() ? data.size() : 1)); // lives as long as V8 does
+  if (!kept) return ski_fail(SKI_ENOMEM, "out of memory reading %s", path);
+  memcpy(kept, data.data(), data.size());
+  int rc = verify_snapshot(kept, data.size(), path);
+  if (rc != SKI_OK) free(kept);
+  return rc;
 }
 
 // After the worker's top level ran: let the JS layer find the entry point.
@@ -578,13 +677,15 @@ extern "C" {
 
 const char *ski_engine_v8_version(void) { return v8::V8::GetVersion(); }
 
-int ski_engine_init(const char *v8_flags) {
+int ski_engine_init(const char *v8_flags, const char *snapshot_path) {
   const char *runtime = v8::V8::GetVersion();
   const char *header = SKI_V8_HEADER_VERSION;
   size_t n = strlen(header);
   if (strncmp(runtime, header, n) != 0 || (runtime[n] != '\0' && runtime[n] != '-'))
     return ski_fail(SKI_EVERSION, "libski was built with V8 %s headers but the V8 loaded is %s",
                     header, runtime);
+  int rc = load_snapshot(snapshot_path);
+  if (rc != SKI_OK) return rc;
   if (v8_flags && *v8_flags) v8::V8::SetFlagsFromString(v8_flags);
   platform = v8::platform::NewDefaultPlatform().release();
   v8::V8::InitializePlatform(platform);
@@ -611,7 +712,10 @@ int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, const ski_
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = e->allocator;
   params.constraints.ConfigureDefaultsFromHeapSize(0, limits->heap_bytes);
+  params.snapshot_blob = &startup_blob;
+  params.external_references = external_references();
   e->isolate = v8::Isolate::New(params);
+  e->isolate->SetData(0, e);
   e->isolate->AddNearHeapLimitCallback(near_heap_limit, e);
   e->allocator->watch(e->isolate);
   e->isolate->SetStackLimit(stack_limit_here(e));
@@ -622,10 +726,13 @@ int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, const ski_
     [[maybe_unused]] EnterStackCheck check;
     v8::Isolate::Scope isolate_scope(e->isolate);
     v8::HandleScope handle_scope(e->isolate);
-    v8::Local<v8::Context> ctx = v8::Context::New(e->isolate);
+    v8::Local<v8::Context> ctx = v8::Context::New(e->isolate); // the snapshot's context
     v8::Context::Scope context_scope(ctx);
     e->context.Reset(e->isolate, ctx);
-    rc = bootstrap(e, ctx);
+    v8::Local<v8::Object> internals;
+    rc = ctx->GetDataFromSnapshotOnce<v8::Object>(0).ToLocal(&internals)
+             ? bind_internals(e, ctx, internals)
+             : ski_fail(SKI_EENGINE, "the startup snapshot has no JS runtime");
   }
   if (rc != SKI_OK) {
     ski_engine_free(e);
@@ -710,7 +817,7 @@ int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
   }
   v8::Local<v8::Value> body = v8::Null(iso);
   if (req->body) {
-    std::unique_ptr<v8::BackingStore> store = new_bytes(e, req->body_len);
+    std::unique_ptr<v8::BackingStore> store = new_bytes(iso, req->body_len);
     if (!store) return ski_fail(SKI_ETERMINATED, "the request body does not fit the instance's ArrayBuffer limit");
     if (req->body_len) memcpy(store->Data(), req->body, req->body_len);
     body = v8::Uint8Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, req->body_len);
@@ -765,6 +872,55 @@ void ski_engine_memory(ski_engine *e, size_t *heap_used, size_t *heap_limit, siz
   *heap_used = hs.used_heap_size();
   *heap_limit = hs.heap_size_limit();
   *arraybuffer_bytes = e->allocator->used();
+}
+
+int ski_engine_write_snapshot(const char *path, const char *warmup) {
+  platform = v8::platform::NewDefaultPlatform().release();
+  v8::V8::InitializePlatform(platform);
+  v8::V8::Initialize();
+  v8::StartupData blob;
+  {
+    v8::SnapshotCreator creator(external_references());
+    v8::Isolate *iso = creator.GetIsolate();
+    {
+      v8::HandleScope handle_scope(iso);
+      v8::Local<v8::Context> ctx = v8::Context::New(iso);
+      v8::Context::Scope context_scope(ctx);
+      v8::Local<v8::Object> internals;
+      int rc = run_runtime(iso, ctx, &internals);
+      if (rc != SKI_OK) return rc;
+      if (warmup && *warmup) {
+        // Code that runs now is compiled now, and kept in the snapshot (kKeep): every
+        // instance then starts with the layer's hot paths already compiled to bytecode.
+        v8::TryCatch tc(iso);
+        v8::Local<v8::Script> script;
+        v8::Local<v8::Value> ignored;
+        v8::ScriptOrigin origin(iso, str(iso, "ski:warmup"));
+        if (!v8::Script::Compile(ctx, str(iso, warmup), &origin).ToLocal(&script) ||
+            !script->Run(ctx).ToLocal(&ignored))
+          return fail_with(SKI_EENGINE, "the snapshot warm-up failed: " +
+                                            (tc.HasCaught() ? utf8(iso, tc.Exception()) : std::string("?")));
+        iso->PerformMicrotaskCheckpoint();
+      }
+      if (creator.AddData(ctx, internals) != 0) return ski_fail(SKI_EENGINE, "unexpected snapshot data index");
+      creator.SetDefaultContext(ctx);
+    }
+    blob = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kKeep);
+  }
+  if (!blob.data || blob.raw_size <= 0) return ski_fail(SKI_EENGINE, "V8 made no startup blob");
+  SnapshotHeader h{};
+  memcpy(h.magic, kSnapshotMagic, sizeof h.magic);
+  h.format = 1;
+  h.header_size = sizeof h;
+  h.blob_size = static_cast<uint64_t>(blob.raw_size);
+  h.checksum = fnv1a64(reinterpret_cast<const unsigned char *>(blob.data), h.blob_size);
+  snprintf(h.v8_version, sizeof h.v8_version, "%s", v8::V8::GetVersion());
+  FILE *f = fopen(path, "wb");
+  if (!f) return ski_fail(SKI_EINVAL, "%s: %s", path, strerror(errno));
+  bool ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(blob.data, 1, h.blob_size, f) == h.blob_size;
+  ok = fclose(f) == 0 && ok;
+  delete[] blob.data;
+  return ok ? SKI_OK : ski_fail(SKI_EINVAL, "%s: write failed", path);
 }
 
 void ski_engine_free(ski_engine *e) {

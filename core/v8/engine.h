@@ -39,9 +39,13 @@ typedef struct ski_engine_callbacks {
   void (*console)(void *host, int level, const char *text, size_t len);
 } ski_engine_callbacks;
 
-/* Once per process: checks the run-time V8 version against the headers, applies flags,
+/* Once per process: checks the run-time V8 version against the headers, verifies the
+ * startup snapshot (the built-in one, or the file at snapshot_path), applies flags,
  * starts the platform (leaked on purpose: its destructor hangs at exit). */
-int ski_engine_init(const char *v8_flags);
+int ski_engine_init(const char *v8_flags, const char *snapshot_path);
+/* Build time (ski-mksnapshot): runs the JS layer, then `warmup` (JS, may be NULL), and
+ * writes the startup snapshot with ski's header to `path`. */
+int ski_engine_write_snapshot(const char *path, const char *warmup);
 /* The run-time V8 version string. */
 const char *ski_engine_v8_version(void);
 

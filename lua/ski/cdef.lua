@@ -16,6 +16,7 @@ const char *ski_last_error(void);
 typedef struct ski_init_options {
 size_t size;
 const char *v8_flags;
+const char *snapshot_path;
 } ski_init_options;
 int ski_init(const ski_init_options *opts);
 int ski_loop_new(ski_loop_t *out);
