@@ -63,11 +63,18 @@ function extractBody(object, prefix) {
     return { body: new InnerBody(copyBytes(view), null), type: null };
   }
   if (typeof object === "object" && object !== null) {
-    // URLSearchParams arrives with the URL issue; until then honour a global one.
-    const URLSearchParams = globalThis.URLSearchParams;
-    if (typeof URLSearchParams === "function" && object instanceof URLSearchParams) {
+    if (blobInternals.is(object)) {
+      const type = blobInternals.type(object);
+      // A Blob's bytes never change, so the body can share them.
+      return { body: new InnerBody(blobInternals.bytes(object), null), type: type === "" ? null : type };
+    }
+    if (formDataInternals.is(object)) {
+      const encoded = encodeMultipart(object);
+      return { body: new InnerBody(encoded.bytes, null), type: encoded.type };
+    }
+    if (urlSearchParamsInternals.is(object)) {
       return {
-        body: new InnerBody(utf8Encode(toUSVString(object, prefix, "The body")), null),
+        body: new InnerBody(utf8Encode(usm.serializeUrlencoded(urlSearchParamsInternals.list(object, prefix))), null),
         type: "application/x-www-form-urlencoded;charset=UTF-8",
       };
     }
@@ -185,7 +192,8 @@ async function readStreamToEnd(stream, prefix) {
 
 // Installs the mixin's members on a class's prototype. `innerOf(object, prefix)` brand
 // checks `object` and returns its InnerBody (or null).
-function installBodyMixin(Class, iface, innerOf) {
+// `headersOf(object)` returns its Headers (for blob()'s type and formData()'s parsing).
+function installBodyMixin(Class, iface, innerOf, headersOf) {
   defineMembers(Class.prototype, {
     get body() {
       return bodyStream(innerOf(this, `Failed to read the 'body' property from '${iface}'`));
@@ -202,6 +210,19 @@ function installBodyMixin(Class, iface, innerOf) {
       const prefix = executePrefix(iface, "bytes");
       return new Uint8Array(bytesToArrayBuffer(await consumeBody(innerOf(this, prefix), prefix)));
     },
+    async blob() {
+      const prefix = executePrefix(iface, "blob");
+      const bytes = await consumeBody(innerOf(this, prefix), prefix);
+      const contentType = headersInternals.get(headersOf(this), "content-type");
+      return blobInternals.create(bytes, contentType === null ? "" : normalizeBlobType(contentType));
+    },
+    async formData() {
+      const prefix = executePrefix(iface, "formData");
+      const inner = innerOf(this, prefix);
+      const contentType = headersInternals.get(headersOf(this), "content-type");
+      const bytes = await consumeBody(inner, prefix);
+      return parseFormDataBody(bytes, contentType, prefix);
+    },
     async json() {
       const prefix = executePrefix(iface, "json");
       return JSONParse(utf8Decode(await consumeBody(innerOf(this, prefix), prefix)));
@@ -211,4 +232,24 @@ function installBodyMixin(Class, iface, innerOf) {
       return utf8Decode(await consumeBody(innerOf(this, prefix), prefix));
     },
   });
+}
+
+// Fetch §5.3 formData(): multipart/form-data or application/x-www-form-urlencoded.
+function parseFormDataBody(bytes, contentType, prefix) {
+  const essence = contentType === null ? "" : mimeEssence(contentType);
+  if (essence === "multipart/form-data") {
+    const boundary = mimeParameter(contentType, "boundary");
+    if (boundary === null || boundary === "") {
+      throw new TypeError(`${prefix}: The multipart/form-data Content-Type has no boundary.`);
+    }
+    return parseMultipart(bytes, boundary, prefix);
+  }
+  if (essence === "application/x-www-form-urlencoded") {
+    // The urlencoded parser works on the bytes as UTF-8 without BOM handling.
+    return formDataInternals.fromList(usm.parseUrlencodedString(ops.utf8Decode(bytes, false, true)));
+  }
+  throw new TypeError(
+    `${prefix}: The body's Content-Type (${contentType === null ? "none" : JSONStringify(contentType)}) ` +
+      "is neither multipart/form-data nor application/x-www-form-urlencoded.",
+  );
 }

@@ -51,7 +51,7 @@ async function runMicrotask(callback) {
   try {
     ReflectApply(callback, undefined, []);
   } catch (error) {
-    reportUncaught(error);
+    reportException(error);
   }
 }
 
@@ -69,6 +69,7 @@ const NO_HANDLER_HELP =
   'call addEventListener("fetch", (event) => event.respondWith(...))';
 
 internals.setEntry = function setEntry(defaultExport) {
+  installWasmFallback();
   try {
     if (defaultExport === undefined) {
       if (!hasListeners("fetch")) {
@@ -211,21 +212,21 @@ function dispatchToHandler(call, request) {
 function dispatchToListeners(call, request) {
   const event = fetchEventInternals.create(request);
   const responded = () => fetchEventInternals.responded(event);
-  // Listeners run until one calls respondWith(). A listener that throws before any
-  // respondWith() fails the call (ETHROWN); one that throws after it is reported and the
-  // response stands, as an exception in an event listener does not cancel the event.
+  // Listeners run until one calls respondWith() (which stops propagation). A listener that
+  // throws before any respondWith() fails the call (ETHROWN) and no further listener runs;
+  // one that throws after it is reported and the response stands, as an exception in an
+  // event listener does not cancel the event.
   let thrown = false;
   let thrownError;
-  try {
-    invokeListeners("fetch", event, responded);
-  } catch (error) {
+  eventTargetInternals.dispatch(globalEventTarget, event, (error) => {
     if (responded()) {
-      reportUncaught(error);
-    } else {
+      reportException(error);
+    } else if (!thrown) {
       thrown = true;
       thrownError = error;
+      eventInternals.stopAll(event);
     }
-  }
+  });
   fetchEventInternals.finish(event);
   if (thrown) {
     call.fail(ETHROWN, describe(thrownError));

@@ -1,6 +1,9 @@
-// encoding.js: TextEncoder and TextDecoder (WHATWG Encoding §8), UTF-8 only for now.
-// The byte work is native: ops.utf8Encode / ops.utf8Decode. What stays here is the
-// WebIDL surface, label handling and the streaming state of a decoder.
+// encoding.js: TextEncoder and TextDecoder (WHATWG Encoding §8).
+// UTF-8 is native (ops.utf8Encode / ops.utf8Decode); UTF-16LE/BE, the legacy single-byte
+// encodings (tables in vendor_encoding_tables.js) and x-user-defined decode here. The
+// legacy multi-byte encodings (GBK, gb18030, Big5, EUC-JP, ISO-2022-JP, Shift_JIS,
+// EUC-KR) are recognised by label but not supported: the constructor throws RangeError,
+// as it does for "replacement".
 
 function utf8Encode(string) {
   return ops.utf8Encode(string);
@@ -85,16 +88,6 @@ class TextEncoder {
 
 setToStringTag(TextEncoder.prototype, "TextEncoder");
 
-// Encoding §4.2 "get an encoding": the labels of UTF-8. Other encodings come later.
-const UTF8_LABELS = [
-  "unicode-1-1-utf-8",
-  "unicode11utf8",
-  "unicode20utf8",
-  "utf-8",
-  "utf8",
-  "x-unicode20utf8",
-];
-
 // Strips leading and trailing ASCII whitespace (TAB, LF, FF, CR, SPACE).
 function trimASCIIWhitespace(string) {
   const isSpace = (code) =>
@@ -136,13 +129,92 @@ function incompleteUTF8Tail(bytes, length) {
   return 0;
 }
 
+// Encoding §4.2 "get an encoding": the standard's name of a label, or undefined.
+function getEncoding(label) {
+  return ENCODING_LABELS[StringPrototypeToLowerCase(trimASCIIWhitespace(label))];
+}
+
+const UNSUPPORTED_ENCODINGS = ["GBK", "gb18030", "Big5", "EUC-JP", "ISO-2022-JP", "Shift_JIS", "EUC-KR"];
+
+// UTF-16 decoder (Encoding §14.2) with its streaming state in `state`.
+function decodeUTF16(bytes, length, bigEndian, fatal, flush, state, prefix, name) {
+  const units = [];
+  let count = 0;
+  let lead = state.lead;
+  let surrogate = state.surrogate;
+  const fail = () => {
+    if (fatal) {
+      state.lead = -1;
+      state.surrogate = -1;
+      throw new TypeError(`${prefix}: The encoded data was not valid for encoding ${name}.`);
+    }
+    units[count++] = 0xfffd;
+  };
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[i];
+    if (lead === -1) {
+      lead = byte;
+      continue;
+    }
+    const unit = bigEndian ? (lead << 8) | byte : (byte << 8) | lead;
+    lead = -1;
+    if (surrogate !== -1) {
+      const high = surrogate;
+      surrogate = -1;
+      if (unit >= 0xdc00 && unit <= 0xdfff) {
+        units[count++] = high;
+        units[count++] = unit;
+        continue;
+      }
+      fail(); // the unpaired lead surrogate; `unit` is then processed as new input
+    }
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      surrogate = unit;
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+      fail();
+    } else {
+      units[count++] = unit;
+    }
+  }
+  if (flush && (lead !== -1 || surrogate !== -1)) {
+    lead = -1;
+    surrogate = -1;
+    fail();
+  }
+  state.lead = lead;
+  state.surrogate = surrogate;
+  return codeUnitsToString(units, count);
+}
+
+// Single-byte decoders (Encoding §9) and x-user-defined (§14.5).
+function decodeSingleByte(bytes, length, table, fatal, prefix, name) {
+  const units = new Array(length);
+  for (let i = 0; i < length; i++) {
+    const byte = bytes[i];
+    if (byte < 0x80) {
+      units[i] = byte;
+    } else if (table === null) {
+      units[i] = 0xf780 + byte - 0x80; // x-user-defined
+    } else {
+      const unit = StringPrototypeCharCodeAt(table, byte - 0x80);
+      if (unit === 0xfffd && fatal) {
+        throw new TypeError(`${prefix}: The encoded data was not valid for encoding ${name}.`);
+      }
+      units[i] = unit;
+    }
+  }
+  return codeUnitsToString(units, length);
+}
+
 class TextDecoder {
+  #encoding; // the standard's name ("UTF-8", "UTF-16LE", "windows-1252", ...)
   #fatal;
   #ignoreBOM;
-  // Streaming state (Encoding §8.1.3): bytes of an unfinished sequence, and whether bytes
-  // were already decoded in this stream, after which a BOM is content, not a marker.
+  // Streaming state (Encoding §8.1.3): UTF-8 bytes of an unfinished sequence; the UTF-16
+  // lead byte and lead surrogate; whether the BOM was looked for already.
   #pending = null;
-  #started = false;
+  #utf16 = { lead: -1, surrogate: -1 };
+  #bomSeen = false;
 
   constructor(label = "utf-8", options = undefined) {
     const prefix = constructPrefix("TextDecoder");
@@ -150,12 +222,16 @@ class TextDecoder {
     options = toDictionary(options, prefix, "TextDecoderOptions");
     const fatal = !!options.fatal;
     const ignoreBOM = !!options.ignoreBOM;
-    if (!ArrayPrototypeIncludes(UTF8_LABELS, StringPrototypeToLowerCase(trimASCIIWhitespace(label)))) {
+    const encoding = getEncoding(label);
+    if (encoding === undefined || encoding === "replacement") {
+      throw new RangeError(`${prefix}: The encoding label provided ('${label}') is invalid.`);
+    }
+    if (ArrayPrototypeIncludes(UNSUPPORTED_ENCODINGS, encoding)) {
       throw new RangeError(
-        `${prefix}: The encoding label provided ('${label}') is invalid or not supported ` +
-          "(this runtime's TextDecoder decodes UTF-8 only).",
+        `${prefix}: The encoding label provided ('${label}') names ${encoding}, which this runtime does not decode.`,
       );
     }
+    this.#encoding = encoding;
     this.#fatal = fatal;
     this.#ignoreBOM = ignoreBOM;
   }
@@ -168,7 +244,7 @@ class TextDecoder {
 
   get encoding() {
     TextDecoder.#check(this, "Failed to read the 'encoding' property from 'TextDecoder'");
-    return "utf-8";
+    return StringPrototypeToLowerCase(this.#encoding);
   }
 
   get fatal() {
@@ -194,12 +270,40 @@ class TextDecoder {
           `${prefix}: parameter 1 is not of type '(ArrayBuffer or ArrayBufferView)'.`,
         );
       }
-      // Memory another thread may write to is copied before native code reads it.
+      // Memory another thread may write to is copied before it is read.
       if (isSharedArrayBuffer(TypedArrayPrototypeGetBuffer(view))) view = copyBytes(view);
     }
     options = toDictionary(options, prefix, "TextDecodeOptions");
     const stream = !!options.stream;
+    const encoding = this.#encoding;
+    if (encoding === "UTF-8") return this.#decodeUTF8(view, stream, prefix);
 
+    let text;
+    const length = TypedArrayPrototypeGetLength(view);
+    try {
+      if (encoding === "UTF-16LE" || encoding === "UTF-16BE") {
+        text = decodeUTF16(view, length, encoding === "UTF-16BE", this.#fatal, !stream, this.#utf16,
+          prefix, StringPrototypeToLowerCase(encoding));
+      } else {
+        const table = encoding === "x-user-defined" ? null : SINGLE_BYTE_TABLES[encoding];
+        text = decodeSingleByte(view, length, table, this.#fatal, prefix, StringPrototypeToLowerCase(encoding));
+      }
+    } catch (error) {
+      this.#reset();
+      throw error;
+    }
+    // Encoding §8.1.3 "serialize I/O queue": a leading U+FEFF is a BOM for UTF-16 (and
+    // UTF-8, handled natively) unless ignoreBOM.
+    if ((encoding === "UTF-16LE" || encoding === "UTF-16BE") && !this.#ignoreBOM && !this.#bomSeen &&
+        text.length > 0) {
+      this.#bomSeen = true;
+      if (StringPrototypeCharCodeAt(text, 0) === 0xfeff) text = StringPrototypeSlice(text, 1);
+    }
+    if (!stream) this.#reset();
+    return text;
+  }
+
+  #decodeUTF8(view, stream, prefix) {
     // Join the bytes held back by the previous call with this chunk.
     let bytes = view;
     const pending = this.#pending;
@@ -223,10 +327,10 @@ class TextDecoder {
     }
 
     // ops.utf8Decode strips a leading BOM unless told not to; mid-stream a BOM is content.
-    const keepBOM = this.#ignoreBOM || this.#started;
+    const keepBOM = this.#ignoreBOM || this.#bomSeen;
     let text = "";
     if (length > 0) {
-      this.#started = true;
+      this.#bomSeen = true;
       try {
         text = ops.utf8Decode(bytes, this.#fatal, keepBOM);
       } catch (error) {
@@ -243,7 +347,8 @@ class TextDecoder {
 
   #reset() {
     this.#pending = null;
-    this.#started = false;
+    this.#utf16 = { lead: -1, surrogate: -1 };
+    this.#bomSeen = false;
   }
 }
 

@@ -26,8 +26,7 @@ class Request {
   #headers;
   #body = null; // InnerBody or null
   #redirect = "follow";
-  // The AbortSignal type arrives with a later issue; until then the signal given in
-  // RequestInit (an object or null) is kept and returned as is.
+  // An AbortSignal, made on first use of `signal` when the request has none to follow.
   #signal = null;
 
   constructor(input, init = undefined) {
@@ -77,11 +76,13 @@ class Request {
     }
     let signal = inputRequest !== null ? inputRequest.#signal : null;
     if (initSignal !== undefined) {
-      if (initSignal !== null && typeof initSignal !== "object") {
+      if (initSignal !== null && !abortSignalInternals.is(initSignal)) {
         throw new TypeError(`${prefix}: member signal is not of type AbortSignal.`);
       }
       signal = initSignal;
     }
+    // Fetch §5.4: the new request's signal follows the given one.
+    if (signal !== null) signal = abortSignalInternals.follow([signal]);
 
     const headers = headersInternals.create("request");
     if (initHeaders !== undefined) {
@@ -149,6 +150,7 @@ class Request {
 
   get signal() {
     Request.#check(this, "Failed to read the 'signal' property from 'Request'");
+    if (this.#signal === null) this.#signal = abortSignalInternals.create();
     return this.#signal;
   }
 
@@ -162,7 +164,7 @@ class Request {
       headers: headersInternals.copy(this.#headers, headersInternals.guard(this.#headers)),
       body: cloneBody(this.#body),
       redirect: this.#redirect,
-      signal: this.#signal,
+      signal: this.#signal === null ? null : abortSignalInternals.follow([this.#signal]),
     });
   }
 
@@ -183,7 +185,7 @@ class Request {
   }
 }
 
-installBodyMixin(Request, "Request", requestInternals.body);
+installBodyMixin(Request, "Request", requestInternals.body, (self) => requestInternals.parts(self).headers);
 setToStringTag(Request.prototype, "Request");
 
 // The Request for a call from the host (internals.dispatch). The host's input is checked

@@ -210,5 +210,5 @@ class Response {
   }
 }
 
-installBodyMixin(Response, "Response", responseInternals.body);
+installBodyMixin(Response, "Response", responseInternals.body, (self) => responseInternals.parts(self).headers);
 setToStringTag(Response.prototype, "Response");

@@ -143,7 +143,7 @@ internals.runDueTimer = function runDueTimer(batch) {
   try {
     ReflectApply(record.handler, globalThis, record.args);
   } catch (error) {
-    reportUncaught(error);
+    reportException(error);
   } finally {
     timerNesting = outer;
   }

@@ -1,137 +1,456 @@
-// url.js: parsing the absolute URLs that Request and Response.redirect need.
+// url.js: URL and URLSearchParams (WHATWG URL §6), and parseAbsoluteURL for Request and
+// Response.redirect.
 //
-// The URL class is a later issue. Until then parseAbsoluteURL uses the realm's global
-// URL if there is one (for example a bundled polyfill) and otherwise a small fallback that
-// checks the shape of an absolute URL and normalises the easy parts. The fallback is
-// deliberately strict where it cannot be exact: special schemes (http, https, ws, wss,
-// ftp) need "//" and a host, and non-ASCII host names are rejected (no IDNA here).
-// When the URL issue lands, this file keeps parseAbsoluteURL's signature and uses the
-// layer's own URL class.
+// The parser and serializers are whatwg-url's (the URL Standard's reference
+// implementation, with tr46 for IDNA and punycode), bundled into vendor_url.js by
+// tools/js-vendor/regenerate. The classes are the layer's own. A URL record is
+// { scheme, username, password, host, port, path, query, fragment } as in the standard;
+// `path` is an array of segments, or a string for an opaque path.
 
-const SPECIAL_SCHEME_PORTS = { __proto__: null, ftp: "21", http: "80", https: "443", ws: "80", wss: "443" };
-const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.\-]*:/;
-const URL_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[^\x00-\x20\x7f-\uffff#%\/:<>?@\[\\\]^|]+)$/;
-const URL_PORT = /^[0-9]*$/;
-const TAB_OR_NEWLINE = /[\t\n\r]/;
-const NON_PRINTABLE = /[^\x21-\x7e]/;
-
-// Returns { href, hasCredentials }. Throws TypeError "<prefix>: Invalid URL: '<input>'".
-function parseAbsoluteURL(input, prefix) {
-  const URLClass = globalThis.URL;
-  if (typeof URLClass === "function") {
-    let url;
-    try {
-      url = new URLClass(input);
-    } catch {
-      throw invalidURL(input, prefix);
-    }
-    return {
-      href: String(url.href),
-      hasCredentials: url.username !== "" || url.password !== "",
-    };
-  }
-  return parseURLFallback(input, prefix);
-}
+const usm = vendorURL;
 
 function invalidURL(input, prefix) {
   return new TypeError(`${prefix}: Invalid URL: '${input}'`);
 }
 
-function parseURLFallback(input, prefix) {
-  // URL Standard §4.4 basic URL parser, steps 1-3: strip leading and trailing C0 controls
-  // and spaces, remove every ASCII tab and newline.
-  let start = 0;
-  let end = input.length;
-  while (start < end && StringPrototypeCharCodeAt(input, start) <= 0x20) start++;
-  while (end > start && StringPrototypeCharCodeAt(input, end - 1) <= 0x20) end--;
-  let string = StringPrototypeSlice(input, start, end);
-  if (RegExpPrototypeExec(TAB_OR_NEWLINE, string) !== null) {
-    let kept = "";
-    for (let i = 0; i < string.length; i++) {
-      const code = StringPrototypeCharCodeAt(string, i);
-      if (code !== 0x09 && code !== 0x0a && code !== 0x0d) kept += string[i];
-    }
-    string = kept;
-  }
-
-  const schemeMatch = RegExpPrototypeExec(URL_SCHEME, string);
-  if (schemeMatch === null) throw invalidURL(input, prefix);
-  const scheme = StringPrototypeToLowerCase(StringPrototypeSlice(schemeMatch[0], 0, -1));
-  let rest = StringPrototypeSlice(string, schemeMatch[0].length);
-
-  const defaultPort = SPECIAL_SCHEME_PORTS[scheme];
-  if (defaultPort === undefined) {
-    // Non-special schemes (data:, mailto:, file: here too) are kept as written.
-    return { href: `${scheme}:${percentEncodeNonPrintable(rest)}`, hasCredentials: false };
-  }
-
-  if (!StringPrototypeStartsWith(rest, "//")) throw invalidURL(input, prefix);
-  rest = StringPrototypeSlice(rest, 2);
-  let authorityEnd = rest.length;
-  for (let i = 0; i < rest.length; i++) {
-    const c = rest[i];
-    if (c === "/" || c === "?" || c === "#" || c === "\\") {
-      authorityEnd = i;
-      break;
-    }
-  }
-  let authority = StringPrototypeSlice(rest, 0, authorityEnd);
-  let path = StringPrototypeSlice(rest, authorityEnd);
-
-  const at = StringPrototypeLastIndexOf(authority, "@");
-  const userinfo = at === -1 ? "" : StringPrototypeSlice(authority, 0, at + 1);
-  let hostPort = at === -1 ? authority : StringPrototypeSlice(authority, at + 1);
-  let port = "";
-  const colon = StringPrototypeLastIndexOf(hostPort, ":");
-  if (colon !== -1 && StringPrototypeIndexOf(hostPort, "]", colon) === -1) {
-    port = StringPrototypeSlice(hostPort, colon + 1);
-    hostPort = StringPrototypeSlice(hostPort, 0, colon);
-  }
-  const host = StringPrototypeToLowerCase(hostPort);
-  if (host === "" || RegExpPrototypeExec(URL_HOST, host) === null) throw invalidURL(input, prefix);
-  if (RegExpPrototypeExec(URL_PORT, port) === null || (port !== "" && +port > 65535)) {
-    throw invalidURL(input, prefix);
-  }
-  if (port !== "") {
-    port = String(+port); // "0080" is port 80
-    if (port === defaultPort) port = "";
-  }
-  authority = userinfo + host + (port === "" ? "" : `:${port}`);
-
-  // Special schemes treat "\" as "/" in the path (not in the query or fragment), and
-  // always have a path.
-  if (StringPrototypeIncludes(path, "\\")) {
-    let normalized = "";
-    let inPath = true;
-    for (let i = 0; i < path.length; i++) {
-      const c = path[i];
-      if (c === "?" || c === "#") inPath = false;
-      normalized += inPath && c === "\\" ? "/" : c;
-    }
-    path = normalized;
-  }
-  if (path === "" || path[0] !== "/") path = "/" + path;
-  path = percentEncodeNonPrintable(path);
-
-  return { href: `${scheme}://${authority}${path}`, hasCredentials: userinfo !== "" };
+// Returns { href, hasCredentials }. Throws TypeError "<prefix>: Invalid URL: '<input>'".
+function parseAbsoluteURL(input, prefix) {
+  const record = usm.basicURLParse(input);
+  if (record === null) throw invalidURL(input, prefix);
+  return {
+    href: usm.serializeURL(record),
+    hasCredentials: record.username !== "" || record.password !== "",
+  };
 }
 
-// Percent-encodes (as UTF-8) everything outside printable ASCII, so the result is always
-// a valid ByteString (a Location header value, for one).
-function percentEncodeNonPrintable(string) {
-  if (RegExpPrototypeExec(NON_PRINTABLE, string) === null) return string;
-  let out = "";
-  let runStart = -1;
-  for (let i = 0; i <= string.length; i++) {
-    const code = i < string.length ? StringPrototypeCharCodeAt(string, i) : 0x41;
-    const printable = code > 0x20 && code < 0x7f;
-    if (!printable && runStart === -1) {
-      runStart = i;
-    } else if (printable && runStart !== -1) {
-      out += encodeURIComponent(toWellFormed(StringPrototypeSlice(string, runStart, i)));
-      runStart = -1;
-    }
-    if (printable && i < string.length) out += string[i];
+// URL §6.1 "API URL parser" with the constructor's messages.
+function parseWithBase(url, base, prefix) {
+  let parsedBase = null;
+  if (base !== undefined) {
+    parsedBase = usm.basicURLParse(base);
+    if (parsedBase === null) throw new TypeError(`${prefix}: Invalid base URL: '${base}'`);
   }
-  return out;
+  const record = usm.basicURLParse(url, { baseURL: parsedBase });
+  if (record === null) {
+    throw new TypeError(
+      base === undefined ? `${prefix}: Invalid URL: '${url}'` : `${prefix}: Invalid URL: '${url}' (base '${base}')`,
+    );
+  }
+  return record;
 }
+
+let urlInternals;
+
+class URL {
+  #url;
+  #query = null; // the URLSearchParams, made on first use of searchParams
+
+  constructor(url, base = undefined) {
+    const prefix = constructPrefix("URL");
+    requiredArguments(arguments.length, 1, prefix);
+    url = toUSVString(url, prefix, "The URL");
+    if (base !== undefined) base = toUSVString(base, prefix, "The base URL");
+    this.#url = parseWithBase(url, base, prefix);
+  }
+
+  static parse(url, base = undefined) {
+    const prefix = executePrefix("URL", "parse");
+    requiredArguments(arguments.length, 1, prefix);
+    url = toUSVString(url, prefix, "The URL");
+    if (base !== undefined) base = toUSVString(base, prefix, "The base URL");
+    try {
+      return new URL(url, base);
+    } catch {
+      return null;
+    }
+  }
+
+  static canParse(url, base = undefined) {
+    const prefix = executePrefix("URL", "canParse");
+    requiredArguments(arguments.length, 1, prefix);
+    url = toUSVString(url, prefix, "The URL");
+    let parsedBase = null;
+    if (base !== undefined) {
+      parsedBase = usm.basicURLParse(toUSVString(base, prefix, "The base URL"));
+      if (parsedBase === null) return false;
+    }
+    return usm.basicURLParse(url, { baseURL: parsedBase }) !== null;
+  }
+
+  static #check(self, prefix) {
+    if (typeof self !== "object" || self === null || !(#url in self)) throw illegalInvocation(prefix);
+  }
+
+  static #getter(self, name) {
+    URL.#check(self, `Failed to read the '${name}' property from 'URL'`);
+    return self.#url;
+  }
+
+  static #setter(self, name, value) {
+    const prefix = `Failed to set the '${name}' property on 'URL'`;
+    URL.#check(self, prefix);
+    return toUSVString(value, prefix, "The value");
+  }
+
+  // Keeps searchParams' list in step with the URL's query (URL §6.1, after setters).
+  #resetQuery() {
+    if (this.#query !== null) {
+      const query = this.#url.query;
+      urlSearchParamsInternals.replaceList(this.#query, query === null ? [] : usm.parseUrlencodedString(query));
+    }
+  }
+
+  get href() {
+    return usm.serializeURL(URL.#getter(this, "href"));
+  }
+
+  set href(value) {
+    value = URL.#setter(this, "href", value);
+    const record = usm.basicURLParse(value);
+    if (record === null) throw invalidURL(value, "Failed to set the 'href' property on 'URL'");
+    this.#url = record;
+    this.#resetQuery();
+  }
+
+  toString() {
+    URL.#check(this, executePrefix("URL", "toString"));
+    return usm.serializeURL(this.#url);
+  }
+
+  toJSON() {
+    URL.#check(this, executePrefix("URL", "toJSON"));
+    return usm.serializeURL(this.#url);
+  }
+
+  get origin() {
+    return usm.serializeURLOrigin(URL.#getter(this, "origin"));
+  }
+
+  get protocol() {
+    return `${URL.#getter(this, "protocol").scheme}:`;
+  }
+
+  set protocol(value) {
+    value = URL.#setter(this, "protocol", value);
+    usm.basicURLParse(`${value}:`, { url: this.#url, stateOverride: "scheme start" });
+  }
+
+  get username() {
+    return URL.#getter(this, "username").username;
+  }
+
+  set username(value) {
+    value = URL.#setter(this, "username", value);
+    if (usm.cannotHaveAUsernamePasswordPort(this.#url)) return;
+    usm.setTheUsername(this.#url, value);
+  }
+
+  get password() {
+    return URL.#getter(this, "password").password;
+  }
+
+  set password(value) {
+    value = URL.#setter(this, "password", value);
+    if (usm.cannotHaveAUsernamePasswordPort(this.#url)) return;
+    usm.setThePassword(this.#url, value);
+  }
+
+  get host() {
+    const url = URL.#getter(this, "host");
+    if (url.host === null) return "";
+    if (url.port === null) return usm.serializeHost(url.host);
+    return `${usm.serializeHost(url.host)}:${usm.serializeInteger(url.port)}`;
+  }
+
+  set host(value) {
+    value = URL.#setter(this, "host", value);
+    if (usm.hasAnOpaquePath(this.#url)) return;
+    usm.basicURLParse(value, { url: this.#url, stateOverride: "host" });
+  }
+
+  get hostname() {
+    const url = URL.#getter(this, "hostname");
+    return url.host === null ? "" : usm.serializeHost(url.host);
+  }
+
+  set hostname(value) {
+    value = URL.#setter(this, "hostname", value);
+    if (usm.hasAnOpaquePath(this.#url)) return;
+    usm.basicURLParse(value, { url: this.#url, stateOverride: "hostname" });
+  }
+
+  get port() {
+    const url = URL.#getter(this, "port");
+    return url.port === null ? "" : usm.serializeInteger(url.port);
+  }
+
+  set port(value) {
+    value = URL.#setter(this, "port", value);
+    if (usm.cannotHaveAUsernamePasswordPort(this.#url)) return;
+    if (value === "") {
+      this.#url.port = null;
+    } else {
+      usm.basicURLParse(value, { url: this.#url, stateOverride: "port" });
+    }
+  }
+
+  get pathname() {
+    return usm.serializePath(URL.#getter(this, "pathname"));
+  }
+
+  set pathname(value) {
+    value = URL.#setter(this, "pathname", value);
+    if (usm.hasAnOpaquePath(this.#url)) return;
+    this.#url.path = [];
+    usm.basicURLParse(value, { url: this.#url, stateOverride: "path start" });
+  }
+
+  get search() {
+    const url = URL.#getter(this, "search");
+    return url.query === null || url.query === "" ? "" : `?${url.query}`;
+  }
+
+  set search(value) {
+    value = URL.#setter(this, "search", value);
+    const url = this.#url;
+    if (value === "") {
+      url.query = null;
+      this.#resetQuery();
+      URL.#stripTrailingSpacesFromOpaquePath(url);
+      return;
+    }
+    const input = value[0] === "?" ? StringPrototypeSlice(value, 1) : value;
+    url.query = "";
+    usm.basicURLParse(input, { url, stateOverride: "query" });
+    this.#resetQuery();
+  }
+
+  get searchParams() {
+    URL.#check(this, "Failed to read the 'searchParams' property from 'URL'");
+    if (this.#query === null) {
+      const query = this.#url.query;
+      this.#query = urlSearchParamsInternals.create(this, query === null ? [] : usm.parseUrlencodedString(query));
+    }
+    return this.#query;
+  }
+
+  get hash() {
+    const url = URL.#getter(this, "hash");
+    return url.fragment === null || url.fragment === "" ? "" : `#${url.fragment}`;
+  }
+
+  set hash(value) {
+    value = URL.#setter(this, "hash", value);
+    const url = this.#url;
+    if (value === "") {
+      url.fragment = null;
+      URL.#stripTrailingSpacesFromOpaquePath(url);
+      return;
+    }
+    const input = value[0] === "#" ? StringPrototypeSlice(value, 1) : value;
+    url.fragment = "";
+    usm.basicURLParse(input, { url, stateOverride: "fragment" });
+  }
+
+  // URL §6.1 "potentially strip trailing spaces from an opaque path".
+  static #stripTrailingSpacesFromOpaquePath(url) {
+    if (!usm.hasAnOpaquePath(url) || url.fragment !== null || url.query !== null) return;
+    let path = url.path;
+    let end = path.length;
+    while (end > 0 && path[end - 1] === " ") end--;
+    url.path = StringPrototypeSlice(path, 0, end);
+  }
+
+  static {
+    urlInternals = {
+      // URLSearchParams "update steps": the URL's query from the serialized list.
+      setQuery(self, serialized) {
+        self.#url.query = serialized === "" ? null : serialized;
+        if (serialized === "") URL.#stripTrailingSpacesFromOpaquePath(self.#url);
+      },
+      href: (self) => usm.serializeURL(self.#url),
+    };
+  }
+}
+
+setToStringTag(URL.prototype, "URL");
+
+let urlSearchParamsInternals;
+
+class URLSearchParams {
+  #list = [];
+  #url = null;
+
+  constructor(init = "") {
+    if (init === kInternal) return;
+    const prefix = constructPrefix("URLSearchParams");
+    const list = this.#list;
+    if (isObjectLike(init)) {
+      const method = init[SymbolIterator];
+      if (method !== undefined && method !== null) {
+        if (typeof method !== "function") {
+          throw new TypeError(`${prefix}: The object's [Symbol.iterator] property is not a function.`);
+        }
+        const pairs = iterableToArray(init, method, prefix);
+        for (let i = 0; i < pairs.length; i++) {
+          const pair = toSequence(pairs[i], prefix, "The provided value");
+          if (pair.length !== 2) {
+            throw new TypeError(`${prefix}: Sequence initializer must only contain pair elements`);
+          }
+          ArrayPrototypePush(list, [toUSVString(pair[0], prefix, "The name"), toUSVString(pair[1], prefix, "The value")]);
+        }
+      } else {
+        // record<USVString, USVString>: own enumerable keys, in order.
+        const keys = ReflectOwnKeys(init);
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i];
+          const descriptor = ReflectGetOwnPropertyDescriptor(init, key);
+          if (descriptor === undefined || !descriptor.enumerable) continue;
+          const name = toUSVString(key, prefix, "The name");
+          const value = toUSVString(init[key], prefix, "The value");
+          let replaced = false;
+          for (let j = 0; j < list.length; j++) {
+            if (list[j][0] === name) {
+              list[j][1] = value;
+              replaced = true;
+              break;
+            }
+          }
+          if (!replaced) ArrayPrototypePush(list, [name, value]);
+        }
+      }
+    } else {
+      let string = toUSVString(init, prefix, "The init");
+      if (string[0] === "?") string = StringPrototypeSlice(string, 1);
+      const parsed = usm.parseUrlencodedString(string);
+      for (let i = 0; i < parsed.length; i++) ArrayPrototypePush(list, parsed[i]);
+    }
+  }
+
+  static #listOf(self, prefix) {
+    if (typeof self !== "object" || self === null || !(#list in self)) throw illegalInvocation(prefix);
+    return self.#list;
+  }
+
+  #update() {
+    if (this.#url !== null) urlInternals.setQuery(this.#url, usm.serializeUrlencoded(this.#list));
+  }
+
+  get size() {
+    return URLSearchParams.#listOf(this, "Failed to read the 'size' property from 'URLSearchParams'").length;
+  }
+
+  append(name, value) {
+    const prefix = executePrefix("URLSearchParams", "append");
+    const list = URLSearchParams.#listOf(this, prefix);
+    requiredArguments(arguments.length, 2, prefix);
+    ArrayPrototypePush(list, [toUSVString(name, prefix, "The name"), toUSVString(value, prefix, "The value")]);
+    this.#update();
+  }
+
+  delete(name, value = undefined) {
+    const prefix = executePrefix("URLSearchParams", "delete");
+    const list = URLSearchParams.#listOf(this, prefix);
+    requiredArguments(arguments.length, 1, prefix);
+    name = toUSVString(name, prefix, "The name");
+    if (value !== undefined) value = toUSVString(value, prefix, "The value");
+    for (let i = 0; i < list.length;) {
+      if (list[i][0] === name && (value === undefined || list[i][1] === value)) ArrayPrototypeSplice(list, i, 1);
+      else i++;
+    }
+    this.#update();
+  }
+
+  get(name) {
+    const prefix = executePrefix("URLSearchParams", "get");
+    const list = URLSearchParams.#listOf(this, prefix);
+    requiredArguments(arguments.length, 1, prefix);
+    name = toUSVString(name, prefix, "The name");
+    for (let i = 0; i < list.length; i++) if (list[i][0] === name) return list[i][1];
+    return null;
+  }
+
+  getAll(name) {
+    const prefix = executePrefix("URLSearchParams", "getAll");
+    const list = URLSearchParams.#listOf(this, prefix);
+    requiredArguments(arguments.length, 1, prefix);
+    name = toUSVString(name, prefix, "The name");
+    const out = [];
+    for (let i = 0; i < list.length; i++) if (list[i][0] === name) ArrayPrototypePush(out, list[i][1]);
+    return out;
+  }
+
+  has(name, value = undefined) {
+    const prefix = executePrefix("URLSearchParams", "has");
+    const list = URLSearchParams.#listOf(this, prefix);
+    requiredArguments(arguments.length, 1, prefix);
+    name = toUSVString(name, prefix, "The name");
+    if (value !== undefined) value = toUSVString(value, prefix, "The value");
+    for (let i = 0; i < list.length; i++) {
+      if (list[i][0] === name && (value === undefined || list[i][1] === value)) return true;
+    }
+    return false;
+  }
+
+  set(name, value) {
+    const prefix = executePrefix("URLSearchParams", "set");
+    const list = URLSearchParams.#listOf(this, prefix);
+    requiredArguments(arguments.length, 2, prefix);
+    name = toUSVString(name, prefix, "The name");
+    value = toUSVString(value, prefix, "The value");
+    let found = false;
+    for (let i = 0; i < list.length;) {
+      if (list[i][0] === name) {
+        if (found) {
+          ArrayPrototypeSplice(list, i, 1);
+          continue;
+        }
+        list[i][1] = value;
+        found = true;
+      }
+      i++;
+    }
+    if (!found) ArrayPrototypePush(list, [name, value]);
+    this.#update();
+  }
+
+  // Stable sort by name, comparing code units (URL §6.2 sort()).
+  sort() {
+    const list = URLSearchParams.#listOf(this, executePrefix("URLSearchParams", "sort"));
+    for (let i = 1; i < list.length; i++) {
+      const item = list[i];
+      let j = i;
+      while (j > 0 && list[j - 1][0] > item[0]) {
+        list[j] = list[j - 1];
+        j--;
+      }
+      list[j] = item;
+    }
+    this.#update();
+  }
+
+  toString() {
+    return usm.serializeUrlencoded(URLSearchParams.#listOf(this, executePrefix("URLSearchParams", "toString")));
+  }
+
+  static {
+    urlSearchParamsInternals = {
+      is: (value) => typeof value === "object" && value !== null && #list in value,
+      list: (self, prefix) => URLSearchParams.#listOf(self, prefix),
+      create(url, list) {
+        const params = new URLSearchParams(kInternal);
+        params.#list = list;
+        params.#url = url;
+        return params;
+      },
+      // Replaces the contents in place, so that a forEach() in progress sees the change.
+      replaceList(self, list) {
+        ArrayPrototypeSplice(self.#list, 0, self.#list.length);
+        for (let i = 0; i < list.length; i++) ArrayPrototypePush(self.#list, list[i]);
+      },
+    };
+  }
+}
+
+definePairIterable(URLSearchParams, "URLSearchParams", urlSearchParamsInternals.list);
+setToStringTag(URLSearchParams.prototype, "URLSearchParams");

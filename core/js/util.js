@@ -21,7 +21,15 @@ const {
   DataView,
   Date,
   Error,
+  EvalError,
+  Float32Array,
+  Float64Array,
   Function,
+  Int8Array,
+  Int16Array,
+  Int32Array,
+  BigInt64Array,
+  BigUint64Array,
   JSON,
   Map,
   Math,
@@ -29,13 +37,19 @@ const {
   Object,
   Promise,
   RangeError,
+  ReferenceError,
   Reflect,
   RegExp,
   Set,
   String,
   Symbol,
+  SyntaxError,
   TypeError,
+  URIError,
   Uint8Array,
+  Uint8ClampedArray,
+  Uint16Array,
+  Uint32Array,
   WeakMap,
   WeakSet,
   encodeURIComponent,
@@ -68,6 +82,7 @@ const DataViewPrototypeGetByteLength = uncurryGetter(DataView.prototype, "byteLe
 const DataViewPrototypeGetByteOffset = uncurryGetter(DataView.prototype, "byteOffset");
 const DatePrototypeGetTime = uncurryThis(Date.prototype.getTime);
 const DatePrototypeToISOString = uncurryThis(Date.prototype.toISOString);
+const DateNow = Date.now;
 const ErrorCaptureStackTrace = Error.captureStackTrace; // V8 extension
 const FunctionPrototypeToString = uncurryThis(Function.prototype.toString);
 const JSONParse = JSON.parse;
@@ -91,6 +106,7 @@ const ObjectGetOwnPropertyDescriptors = Object.getOwnPropertyDescriptors;
 const ObjectGetPrototypeOf = Object.getPrototypeOf;
 const ObjectIs = Object.is;
 const ObjectKeys = Object.keys;
+const ObjectPrototypeIsPrototypeOf = uncurryThis(Object.prototype.isPrototypeOf);
 const ObjectPrototypeHasOwnProperty = uncurryThis(Object.prototype.hasOwnProperty);
 const ObjectPrototypePropertyIsEnumerable = uncurryThis(Object.prototype.propertyIsEnumerable);
 const ObjectPrototypeToString = uncurryThis(Object.prototype.toString);
@@ -100,9 +116,13 @@ const ReflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
 const ReflectOwnKeys = Reflect.ownKeys;
 const RegExpPrototypeExec = uncurryThis(RegExp.prototype.exec);
 const RegExpPrototypeToString = uncurryThis(RegExp.prototype.toString);
+const SetPrototypeAdd = uncurryThis(Set.prototype.add);
 const SetPrototypeForEach = uncurryThis(Set.prototype.forEach);
 const SetPrototypeGetSize = uncurryGetter(Set.prototype, "size");
+const StringFromCharCode = String.fromCharCode;
 const StringPrototypeCharCodeAt = uncurryThis(String.prototype.charCodeAt);
+const StringPrototypeCodePointAt = uncurryThis(String.prototype.codePointAt);
+const StringPrototypeReplace = uncurryThis(String.prototype.replace);
 const StringPrototypeIncludes = uncurryThis(String.prototype.includes);
 const StringPrototypeIndexOf = uncurryThis(String.prototype.indexOf);
 const StringPrototypeLastIndexOf = uncurryThis(String.prototype.lastIndexOf);
@@ -123,6 +143,9 @@ const TypedArrayPrototypeGetByteOffset = uncurryGetter(TypedArrayPrototype, "byt
 const TypedArrayPrototypeGetLength = uncurryGetter(TypedArrayPrototype, "length");
 const TypedArrayPrototypeGetSymbolToStringTag = uncurryGetter(TypedArrayPrototype, SymbolToStringTag);
 const TypedArrayPrototypeSet = uncurryThis(TypedArrayPrototype.set);
+const WeakMapPrototypeGet = uncurryThis(WeakMap.prototype.get);
+const WeakMapPrototypeSet = uncurryThis(WeakMap.prototype.set);
+const WeakMapPrototypeHas = uncurryThis(WeakMap.prototype.has);
 const WeakSetPrototypeAdd = uncurryThis(WeakSet.prototype.add);
 const WeakSetPrototypeHas = uncurryThis(WeakSet.prototype.has);
 const IteratorPrototype = ObjectGetPrototypeOf(ObjectGetPrototypeOf([][SymbolIterator]()));
@@ -286,7 +309,14 @@ function hex4(code) {
 
 // ---- buffer sources ----------------------------------------------------------------------
 
+// Brand checks through the built-in getters, which throw for anything else. A thrown
+// TypeError costs microseconds (it captures a stack), so only objects that inherit from
+// the constructor's prototype or carry its @@toStringTag reach the getter (a forged one
+// is then refused by it).
 function isArrayBuffer(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (ObjectGetPrototypeOf(value) !== ArrayBuffer.prototype &&
+      ObjectPrototypeToString(value) !== "[object ArrayBuffer]") return false;
   try {
     ArrayBufferPrototypeGetByteLength(value);
     return true;
@@ -297,6 +327,9 @@ function isArrayBuffer(value) {
 
 function isSharedArrayBuffer(value) {
   if (SharedArrayBufferPrototypeGetByteLength === undefined) return false;
+  if (typeof value !== "object" || value === null) return false;
+  if (ObjectGetPrototypeOf(value) !== SharedArrayBuffer.prototype &&
+      ObjectPrototypeToString(value) !== "[object SharedArrayBuffer]") return false;
   try {
     SharedArrayBufferPrototypeGetByteLength(value);
     return true;
@@ -543,3 +576,130 @@ function describe(value) {
 }
 
 internals.describe = describe;
+
+// ---- more WebIDL helpers ------------------------------------------------------------------
+
+// WebIDL `unsigned long long` / `long long` ([EnforceRange] not applied): ToNumber,
+// non-finite to 0, truncated. Values beyond 2^53 lose precision, as in every engine.
+function toLongLong(value) {
+  const number = +value;
+  if (!NumberIsFinite(number)) return 0;
+  return MathTrunc(number) + 0;
+}
+
+// WebIDL `unsigned long` with [EnforceRange]: a TypeError outside [0, 2^32 - 1].
+function toEnforcedUnsignedLong(value, prefix, what) {
+  const number = +value;
+  if (!NumberIsFinite(number)) {
+    throw new TypeError(`${prefix}: ${what} is not a finite number.`);
+  }
+  const integer = MathTrunc(number);
+  if (integer < 0 || integer > 4294967295) {
+    throw new TypeError(`${prefix}: ${what} is outside the range [0, 4294967295].`);
+  }
+  return integer + 0;
+}
+
+function isObjectLike(value) {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
+}
+
+// WebIDL sequence<T> from any iterable object ("create a sequence from an iterable"), or
+// a TypeError naming what it expected.
+function toSequence(value, prefix, what = "The provided value") {
+  if (!isObjectLike(value)) {
+    throw new TypeError(`${prefix}: ${what} cannot be converted to a sequence.`);
+  }
+  const method = value[SymbolIterator];
+  if (typeof method !== "function") {
+    throw new TypeError(`${prefix}: ${what} cannot be converted to a sequence.`);
+  }
+  return iterableToArray(value, method, prefix);
+}
+
+// Latin-1 string <-> bytes (each code unit is one byte; the caller checked <= 0xFF).
+function latin1ToBytes(string) {
+  const bytes = new Uint8Array(string.length);
+  for (let i = 0; i < string.length; i++) bytes[i] = StringPrototypeCharCodeAt(string, i);
+  return bytes;
+}
+
+// String.fromCharCode over an array-like of code units, in slices small enough for the
+// engine's argument limit.
+function codeUnitsToString(units, length = units.length) {
+  let out = "";
+  for (let i = 0; i < length; i += 8192) {
+    const end = MathMin(i + 8192, length);
+    out += ReflectApply(StringFromCharCode, null, ArrayPrototypeSlice(units, i, end));
+  }
+  return out;
+}
+
+function bytesToLatin1(bytes) {
+  let out = "";
+  const length = TypedArrayPrototypeGetLength(bytes);
+  for (let i = 0; i < length; i += 8192) {
+    const end = MathMin(i + 8192, length);
+    out += ReflectApply(StringFromCharCode, null, TypedArrayPrototypeSubarray(bytes, i, end));
+  }
+  return out;
+}
+
+const TypedArrayPrototypeSubarray = uncurryThis(TypedArrayPrototype.subarray);
+
+// WebIDL pair iterators (§3.7.9) for URLSearchParams and FormData: entries, keys, values,
+// forEach and @@iterator on the prototype; iterator objects whose prototype inherits from
+// %IteratorPrototype%, with `next` and @@toStringTag "<Interface> Iterator". `listOf(self,
+// prefix)` brand-checks and returns the live list of [name, value] pairs.
+function definePairIterable(Class, iface, listOf) {
+  const lists = new WeakMap(); // iterator -> { target, kind, index }
+  const iteratorPrototype = ObjectCreate(IteratorPrototype);
+  defineMembers(iteratorPrototype, {
+    next() {
+      const state = typeof this === "object" && this !== null ? WeakMapPrototypeGet(lists, this) : undefined;
+      if (state === undefined) throw illegalInvocation(executePrefix(`${iface} Iterator`, "next"));
+      const list = listOf(state.target, "");
+      const index = state.index;
+      if (index >= list.length) return { value: undefined, done: true };
+      state.index = index + 1;
+      const pair = list[index];
+      const kind = state.kind;
+      return { value: kind === "key" ? pair[0] : kind === "value" ? pair[1] : [pair[0], pair[1]], done: false };
+    },
+  });
+  setToStringTag(iteratorPrototype, `${iface} Iterator`);
+  const make = (target, kind) => {
+    const iterator = ObjectCreate(iteratorPrototype);
+    WeakMapPrototypeSet(lists, iterator, { target, kind, index: 0 });
+    return iterator;
+  };
+  defineMembers(Class.prototype, {
+    entries() {
+      listOf(this, executePrefix(iface, "entries"));
+      return make(this, "key+value");
+    },
+    keys() {
+      listOf(this, executePrefix(iface, "keys"));
+      return make(this, "key");
+    },
+    values() {
+      listOf(this, executePrefix(iface, "values"));
+      return make(this, "value");
+    },
+    forEach(callback, thisArg = undefined) {
+      const prefix = executePrefix(iface, "forEach");
+      const list = listOf(this, prefix);
+      requiredArguments(arguments.length, 1, prefix);
+      if (typeof callback !== "function") {
+        throw new TypeError(`${prefix}: The callback provided as parameter 1 is not a function.`);
+      }
+      for (let i = 0; i < list.length; i++) {
+        const pair = list[i];
+        ReflectApply(callback, thisArg, [pair[1], pair[0], this]);
+      }
+    },
+  });
+  ObjectDefineProperty(Class.prototype, SymbolIterator, {
+    value: Class.prototype.entries, writable: true, enumerable: false, configurable: true,
+  });
+}

@@ -413,6 +413,15 @@ void op_random_fill(const v8::FunctionCallbackInfo<v8::Value> &info) {
   }
 }
 
+// ops.detach(buffer): detaches an ArrayBuffer (structuredClone's transfer).
+void op_detach(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  if (!info[0]->IsArrayBuffer()) return throw_type_error(iso, "detach expects an ArrayBuffer");
+  v8::Local<v8::ArrayBuffer> buf = info[0].As<v8::ArrayBuffer>();
+  if (!buf->IsDetachable()) return throw_type_error(iso, "this ArrayBuffer cannot be detached");
+  buf->Detach();
+}
+
 // ops.base64Encode(view) -> string
 void op_base64_encode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   v8::Isolate *iso = info.GetIsolate();
@@ -476,7 +485,7 @@ const Op kOps[] = {
     {"settle", op_settle},           {"utf8Encode", op_utf8_encode},     {"utf8Decode", op_utf8_decode},
     {"print", op_print},             {"now", op_now},                    {"timerArm", op_timer_arm},
     {"background", op_background},   {"randomFill", op_random_fill},     {"base64Encode", op_base64_encode},
-    {"base64Decode", op_base64_decode},
+    {"base64Decode", op_base64_decode}, {"detach", op_detach},
 };
 constexpr size_t kOpCount = sizeof kOps / sizeof kOps[0];
 
@@ -541,7 +550,8 @@ int run_runtime(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Obje
 }
 
 // Keeps the functions native code calls, from a context made from the snapshot, and
-// lets the JS layer set up what must differ per instance (internals.startInstance).
+// lets the JS layer set up what must differ per instance (internals.resetClock: its
+// clocks, and what V8 rebuilds in every context made from a snapshot).
 int bind_internals(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Object> internals) {
   v8::Isolate *iso = e->isolate;
   struct {
@@ -561,9 +571,9 @@ int bind_internals(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Obje
   }
   v8::TryCatch tc(iso);
   v8::Local<v8::Value> start, ignored;
-  if (internals->Get(ctx, str(iso, "startInstance")).ToLocal(&start) && start->IsFunction() &&
+  if (internals->Get(ctx, str(iso, "resetClock")).ToLocal(&start) && start->IsFunction() &&
       !start.As<v8::Function>()->Call(ctx, v8::Undefined(iso), 0, nullptr).ToLocal(&ignored))
-    return fail_with(SKI_EENGINE, "internals.startInstance threw: " + describe(e, ctx, tc.Exception()));
+    return fail_with(SKI_EENGINE, "internals.resetClock threw: " + describe(e, ctx, tc.Exception()));
   return SKI_OK;
 }
 

@@ -1,0 +1,208 @@
+// webapis.js: the small global APIs: atob/btoa (HTML §8.3), performance (HR Time),
+// navigator, crypto.getRandomValues/randomUUID (WebCrypto §10), structuredClone's global.
+
+// ---- base64 --------------------------------------------------------------------------------
+
+function btoa(data) {
+  const prefix = executePrefix("WorkerGlobalScope", "btoa");
+  requiredArguments(arguments.length, 1, prefix);
+  data = toDOMString(data, prefix, "The string");
+  for (let i = 0; i < data.length; i++) {
+    if (StringPrototypeCharCodeAt(data, i) > 0xff) {
+      throw domException(
+        `${prefix}: The string to be encoded contains characters outside of the Latin1 range.`,
+        "InvalidCharacterError",
+      );
+    }
+  }
+  return ops.base64Encode(latin1ToBytes(data));
+}
+
+function atob(data) {
+  const prefix = executePrefix("WorkerGlobalScope", "atob");
+  requiredArguments(arguments.length, 1, prefix);
+  data = toDOMString(data, prefix, "The string");
+  const bytes = ops.base64Decode(data);
+  if (bytes === null) {
+    throw domException(`${prefix}: The string to be decoded is not correctly encoded.`, "InvalidCharacterError");
+  }
+  return bytesToLatin1(bytes);
+}
+
+// ---- performance ---------------------------------------------------------------------------
+
+// The clock origin: ops.now() and Date.now() when the instance started. The layer may be
+// frozen into a startup snapshot, so nothing here is computed at load time: native code
+// calls internals.resetClock() when an instance starts, and the first use computes it if
+// native code did not.
+let clockOrigin = -1;
+let timeOriginEpoch = 0;
+
+internals.resetClock = function resetClock() {
+  clockOrigin = ops.now();
+  timeOriginEpoch = DateNow();
+  installWasmFallback();
+};
+
+function ensureClock() {
+  if (clockOrigin < 0) internals.resetClock();
+}
+
+// Milliseconds since the time origin (what performance.now() and Event#timeStamp report).
+function highResolutionNow() {
+  ensureClock();
+  return ops.now() - clockOrigin;
+}
+
+class Performance extends EventTarget {
+  constructor(token = undefined) {
+    if (token !== kInternal) throw new TypeError("Failed to construct 'Performance': Illegal constructor");
+    super();
+  }
+
+  static #check(self, prefix) {
+    if (self !== performance) throw illegalInvocation(prefix);
+  }
+
+  now() {
+    Performance.#check(this, executePrefix("Performance", "now"));
+    return highResolutionNow();
+  }
+
+  get timeOrigin() {
+    Performance.#check(this, "Failed to read the 'timeOrigin' property from 'Performance'");
+    ensureClock();
+    return timeOriginEpoch;
+  }
+
+  toJSON() {
+    Performance.#check(this, executePrefix("Performance", "toJSON"));
+    ensureClock();
+    return { timeOrigin: timeOriginEpoch };
+  }
+}
+
+setToStringTag(Performance.prototype, "Performance");
+const performance = new Performance(kInternal);
+
+// ---- navigator -----------------------------------------------------------------------------
+
+class Navigator {
+  constructor(token = undefined) {
+    if (token !== kInternal) throw new TypeError("Failed to construct 'Navigator': Illegal constructor");
+  }
+
+  get userAgent() {
+    if (this !== navigator) throw illegalInvocation("Failed to read the 'userAgent' property from 'Navigator'");
+    return "ski";
+  }
+}
+
+setToStringTag(Navigator.prototype, "Navigator");
+const navigator = new Navigator(kInternal);
+
+// ---- crypto --------------------------------------------------------------------------------
+
+const INTEGER_ARRAYS = [
+  "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",
+  "Uint32Array", "BigInt64Array", "BigUint64Array",
+];
+
+class Crypto {
+  constructor(token = undefined) {
+    if (token !== kInternal) throw new TypeError("Failed to construct 'Crypto': Illegal constructor");
+  }
+
+  getRandomValues(array) {
+    const prefix = executePrefix("Crypto", "getRandomValues");
+    if (this !== crypto) throw illegalInvocation(prefix);
+    requiredArguments(arguments.length, 1, prefix);
+    if (!ArrayBufferIsView(array)) {
+      throw new TypeError(`${prefix}: parameter 1 is not of type 'ArrayBufferView'.`);
+    }
+    const kind = typedArrayKind(array);
+    if (!ArrayPrototypeIncludes(INTEGER_ARRAYS, kind)) {
+      const shown = kind === undefined ? "DataView" : StringPrototypeSlice(kind, 0, -5);
+      throw domException(
+        `${prefix}: The provided ArrayBufferView is of type '${shown}', which is not an integer array type.`,
+        "TypeMismatchError",
+      );
+    }
+    const byteLength = TypedArrayPrototypeGetByteLength(array);
+    if (byteLength > 65536) {
+      throw domException(
+        `${prefix}: The ArrayBufferView's byte length (${byteLength}) exceeds the number of bytes of entropy ` +
+          "available via this API (65536).",
+        "QuotaExceededError",
+      );
+    }
+    if (byteLength > 0) ops.randomFill(array);
+    return array;
+  }
+
+  randomUUID() {
+    if (this !== crypto) throw illegalInvocation(executePrefix("Crypto", "randomUUID"));
+    const bytes = new Uint8Array(16);
+    ops.randomFill(bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // variant 10
+    let hex = "";
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) hex += "-";
+      hex += HEX_BYTES[bytes[i]];
+    }
+    return hex;
+  }
+}
+
+const HEX_BYTES = [];
+for (let i = 0; i < 256; i++) HEX_BYTES[i] = StringPrototypeSlice("0" + i.toString(16), -2);
+
+setToStringTag(Crypto.prototype, "Crypto");
+const crypto = new Crypto(kInternal);
+
+// ---- WebAssembly ---------------------------------------------------------------------------
+
+// V8's asynchronous WebAssembly.compile/instantiate finish on the platform's task queue,
+// which native code does not pump yet: their promises would never settle. Until it does
+// (and says so with `ops.wasmAsync === true`), both compile synchronously and settle their
+// promise with the result, which is observably the same apart from blocking.
+// V8 installs a fresh WebAssembly object in every context made from the startup snapshot,
+// so this runs per instance: from internals.resetClock() (native code, before the worker
+// runs) and again from setEntry() in case native code did not call it.
+function installWasmFallback() {
+  const WebAssembly = globalThis.WebAssembly;
+  if (typeof WebAssembly !== "object" || WebAssembly === null || ops.wasmAsync === true) return;
+  if (WebAssembly.compile === wasmFallback.compile) return;
+  WasmModule = WebAssembly.Module;
+  WasmInstance = WebAssembly.Instance;
+  ObjectDefineProperty(WebAssembly, "compile", { value: wasmFallback.compile });
+  ObjectDefineProperty(WebAssembly, "instantiate", { value: wasmFallback.instantiate });
+}
+
+let WasmModule;
+let WasmInstance;
+const wasmFallback = {
+  compile(bytes) {
+    return new Promise((resolve) => resolve(new WasmModule(bytes)));
+  },
+  instantiate(source, importObject = undefined) {
+    return new Promise((resolve) => {
+      if (isWasmModule(source)) {
+        resolve(new WasmInstance(source, importObject));
+        return;
+      }
+      const module = new WasmModule(source);
+      resolve({ module, instance: new WasmInstance(module, importObject) });
+    });
+  },
+};
+
+function isWasmModule(value) {
+  try {
+    WasmModule.exports(value);
+    return true;
+  } catch {
+    return false;
+  }
+}

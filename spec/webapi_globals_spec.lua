@@ -1,0 +1,74 @@
+-- performance, navigator, crypto, WebAssembly, and how the new globals are installed.
+local w = require "helper.webapi"
+local js, throws = w.js, w.throws
+
+describe("performance", function()
+  it("has a monotonic now() and a timeOrigin in Unix milliseconds", function()
+    assert.equal('[true,true,true,true]', js [=[
+      const a = performance.now();
+      await new Promise((r) => setTimeout(r, 5));
+      const b = performance.now();
+      return [b - a >= 4, a >= 0, Math.abs(performance.timeOrigin + b - Date.now()) < 1000,
+        performance.toJSON().timeOrigin === performance.timeOrigin];
+    ]=])
+  end)
+end)
+
+describe("navigator", function()
+  it("has a userAgent", function()
+    assert.equal('"ski"', js [=[ return navigator.userAgent ]=])
+  end)
+end)
+
+describe("crypto", function()
+  it("fills integer arrays and makes v4 UUIDs", function()
+    assert.equal('[true,true,true,true]', js [=[
+      const a = new Uint32Array(8);
+      const same = crypto.getRandomValues(a) === a;
+      const uuid = crypto.randomUUID();
+      return [same, a.some((x) => x !== 0), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(uuid),
+        crypto.randomUUID() !== uuid];
+    ]=])
+  end)
+
+  it("refuses float arrays and more than 65,536 bytes", function()
+    assert.equal([["TypeMismatchError: Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type 'Float32', which is not an integer array type."]],
+      throws [=[ crypto.getRandomValues(new Float32Array(1)) ]=])
+    assert.equal([["QuotaExceededError: Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (65537) exceeds the number of bytes of entropy available via this API (65536)."]],
+      throws [=[ crypto.getRandomValues(new Uint8Array(65537)) ]=])
+    assert.equal('65536', js [=[ return crypto.getRandomValues(new Uint8Array(65536)).length ]=])
+    assert.equal([["TypeError: Failed to execute 'getRandomValues' on 'Crypto': parameter 1 is not of type 'ArrayBufferView'."]],
+      throws [=[ crypto.getRandomValues([1]) ]=])
+  end)
+end)
+
+describe("WebAssembly", function()
+  it("compiles and instantiates from a handler, synchronously and with promises", function()
+    assert.equal('[5,42,true,true]', js [=[
+      const bytes = new Uint8Array([0,97,115,109,1,0,0,0,1,7,1,96,2,127,127,1,127,3,2,1,0,7,7,1,3,97,100,100,0,0,10,9,1,7,0,32,0,32,1,106,11]);
+      const sync = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.add(2, 3);
+      const { instance } = await WebAssembly.instantiate(bytes);
+      const module = await WebAssembly.compile(bytes);
+      const again = await WebAssembly.instantiate(module);
+      return [sync, instance.exports.add(20, 22), WebAssembly.validate(bytes), again instanceof WebAssembly.Instance];
+    ]=])
+    assert.equal('"CompileError"', js [=[
+      try { await WebAssembly.compile(new Uint8Array([1, 2])) } catch (e) { return e.name }
+    ]=])
+  end)
+end)
+
+describe("the new globals", function()
+  it("are non-enumerable, writable and configurable, with toStringTags", function()
+    assert.equal('[[],"[object Performance]","[object Crypto]","[object AbortSignal]","AbortController"]', js [=[
+      const names = ["URL", "URLSearchParams", "Blob", "File", "FormData", "Event", "EventTarget", "CustomEvent",
+        "AbortController", "AbortSignal", "DOMException", "structuredClone", "atob", "btoa", "performance",
+        "navigator", "crypto", "reportError", "dispatchEvent", "ErrorEvent"];
+      const bad = names.filter((n) => {
+        const d = Object.getOwnPropertyDescriptor(globalThis, n);
+        return !d || d.enumerable || !d.writable || !d.configurable;
+      });
+      return [bad, String(performance), String(crypto), String(AbortSignal.abort()), AbortController.name];
+    ]=])
+  end)
+end)
