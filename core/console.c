@@ -89,7 +89,9 @@ int ski_loop_next_console(ski_loop_t handle, ski_console_line *out) {
   ski_console_sink *sink = &loop->console;
   free(sink->taken);
   sink->taken = NULL;
-  if (!sink->ring || sink->count == 0) return ski_fail(SKI_EAGAIN, "no console line is buffered");
+  /* Nothing buffered is the normal answer of a poll, not a failure: the last error
+   * (perhaps a call's, still to be read) is left alone. */
+  if (!sink->ring || sink->count == 0) return SKI_EAGAIN;
   ski_console_entry *e = &sink->ring[sink->head];
   sink->head = (sink->head + 1) % sink->cap;
   sink->count--;

@@ -177,7 +177,7 @@ typedef struct ski_console_line {
 SKI_API int ski_loop_buffer_console(ski_loop_t loop, size_t max_lines);
 
 /* Owner thread. Takes the oldest buffered line: 0 and *out filled, or SKI_EAGAIN when
- * there is none. */
+ * there is none (which leaves ski_last_error() as it was). */
 SKI_API int ski_loop_next_console(ski_loop_t loop, ski_console_line *out);
 
 /* ---- instance: one isolate + context + worker bundle -------------------------------- */

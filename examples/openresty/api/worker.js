@@ -1,0 +1,9 @@
+// Project "api": JSON in, JSON out; awaits a timer to show that a waiting request does
+// not hold the nginx worker.
+export default {
+  async fetch(request) {
+    const body = request.method === "POST" ? await request.json() : null;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return Response.json({ method: request.method, url: request.url, got: body });
+  },
+};

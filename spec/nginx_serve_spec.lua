@@ -1,0 +1,230 @@
+-- resty.ski inside a real nginx (Debian's nginx + lua module) on 127.0.0.1: requests
+-- in and responses out, one worker serving many awaiting calls, console to the error
+-- log, failures as clean 5xx pages, several projects, limits.
+local nginx = require "helper.nginx"
+
+local ECHO = [=[
+let sum = (bytes) => { let s = 0; for (const b of bytes) s = (s * 31 + b) >>> 0; return s; };
+export default { async fetch(req) {
+  const body = new Uint8Array(await req.arrayBuffer());
+  const hs = [];
+  for (const [k, v] of req.headers) hs.push(k + "=" + v);
+  return new Response(JSON.stringify({
+    method: req.method, url: req.url, headers: hs, length: body.length, sum: sum(body),
+  }), { status: 201, headers: [["content-type", "application/json"], ["set-cookie", "a=1; Path=/"],
+        ["set-cookie", "b=2"], ["x-multi", "one"], ["x-multi", "two"]] });
+} }
+]=]
+
+local SLOW = [=[
+export default { async fetch(req) {
+  const ms = Number((req.url.match(/ms=(\d+)/) || [0, 200])[1]);
+  await new Promise((r) => setTimeout(r, ms));
+  return new Response("slept " + ms);
+} }
+]=]
+
+local CONSOLE = [=[
+export default { fetch(req) {
+  console.log("log-line", 1);
+  console.info("info-line");
+  console.warn("warn-line");
+  console.error("error-line", { a: 1 });
+  return new Response("logged");
+} }
+]=]
+
+local THROWS = [=[
+function deep() { throw new Error("kaput: secret-internal-detail"); }
+export default { fetch(req) {
+  if (req.url.endsWith("/async")) return Promise.reject(new TypeError("async secret-internal-detail"));
+  deep();
+} }
+]=]
+
+local HANGS = [=[
+export default { async fetch(req) {
+  if (req.url.endsWith("/quick")) return new Response("quick");
+  await new Promise((r) => setTimeout(r, 5000));
+  return new Response("too late");
+} }
+]=]
+
+local RUNAWAY = [=[
+export default { fetch(req) {
+  if (req.url.endsWith("/spin")) { while (true) {} }
+  return new Response("still here");
+} }
+]=]
+
+local function sum(s)
+  local v = 0
+  for i = 1, #s do v = (v * 31 + s:byte(i)) % 4294967296 end
+  return v
+end
+
+local function json_field(body, name)
+  return body:match('"' .. name .. '":(%d+)') or body:match('"' .. name .. '":"(.-)"')
+end
+
+describe("resty.ski in nginx", function()
+  local srv
+
+  setup(function()
+    srv = nginx.start {
+      files = {
+        ["echo.js"] = ECHO, ["slow.js"] = SLOW, ["console.js"] = CONSOLE, ["throws.js"] = THROWS,
+        ["bad.js"] = "export default { fetch( { oops",
+        ["hangs.js"] = HANGS, ["runaway.js"] = RUNAWAY,
+        ["api.js"] = "export default { fetch() { return new Response('api project') } }",
+      },
+      init = [[
+        require("resty.ski").init {
+          projects = {
+            echo = { bundle = "%PREFIX%/echo.js", limits = { cpu_ms = 10000 } }, -- (1 MiB bodies, ASan)
+            slow = { bundle = "%PREFIX%/slow.js" },
+            console = { bundle = "%PREFIX%/console.js" },
+            throws = { bundle = "%PREFIX%/throws.js" },
+            bad = { bundle = "%PREFIX%/bad.js" },
+            missing = { bundle = "%PREFIX%/no-such-file.js" },
+            hangs = { bundle = "%PREFIX%/hangs.js", limits = { wall_ms = 300 } },
+            runaway = { bundle = "%PREFIX%/runaway.js", limits = { cpu_ms = 100 } },
+            ["api.test"] = { bundle = "%PREFIX%/api.js" },
+          },
+        }
+      ]],
+      http = "client_body_buffer_size 16k; client_max_body_size 8m;",
+      server = [[
+        location /echo { content_by_lua_block { require("resty.ski").serve("echo") } }
+        location /slow { content_by_lua_block { require("resty.ski").serve("slow") } }
+        location /console { content_by_lua_block { require("resty.ski").serve("console") } }
+        location /throws { content_by_lua_block { require("resty.ski").serve("throws") } }
+        location /bad { content_by_lua_block { require("resty.ski").serve("bad") } }
+        location /missing { content_by_lua_block { require("resty.ski").serve("missing") } }
+        location /hangs { content_by_lua_block { require("resty.ski").serve("hangs") } }
+        location /runaway { content_by_lua_block { require("resty.ski").serve("runaway") } }
+        location / { content_by_lua_block { require("resty.ski").serve() } }
+      ]],
+    }
+  end)
+
+  teardown(function()
+    if srv then srv:stop() end
+  end)
+
+  it("hands a GET to the worker: method, full URL, headers as sent", function()
+    local res = assert(srv:request("/echo/path?q=1&r=%20x", { headers = { "X-Custom: Value 1", "X-Custom: Value 2" } }))
+    assert.equal(201, res.status)
+    assert.equal("GET", json_field(res.body, "method"))
+    assert.equal(srv:url("/echo/path?q=1&r=%20x"), json_field(res.body, "url"))
+    assert.matches('"x%-custom=Value 1, Value 2"', res.body)
+    assert.matches('"host=127.0.0.1:' .. srv.port .. '"', res.body)
+    assert.equal("0", json_field(res.body, "length"))
+  end)
+
+  it("writes back status, headers, and repeated headers (two Set-Cookie) as separate lines", function()
+    local res = assert(srv:request("/echo"))
+    assert.equal(201, res.status)
+    assert.same({ "a=1; Path=/", "b=2" }, nginx.header_values(res, "set-cookie"))
+    assert.same({ "one, two" }, nginx.header_values(res, "x-multi"))
+    assert.same({ "application/json" }, nginx.header_values(res, "content-type"))
+    assert.same({ tostring(#res.body) }, nginx.header_values(res, "content-length"))
+  end)
+
+  it("passes POST bodies byte for byte: binary, and larger than client_body_buffer_size", function()
+    local bytes = {}
+    for i = 0, 255 do bytes[#bytes + 1] = string.char(i) end
+    local binary = table.concat(bytes):rep(4)
+    local res = assert(srv:request("/echo", { method = "POST", body = binary,
+      headers = { "Content-Type: application/octet-stream" } }))
+    assert.equal(201, res.status)
+    assert.equal("POST", json_field(res.body, "method"))
+    assert.equal(tostring(#binary), json_field(res.body, "length"))
+    assert.equal(tostring(sum(binary)), json_field(res.body, "sum"))
+
+    local big = ("0123456789abcdef"):rep(65536) .. "end" -- 1 MiB + 3: spooled to a temp file
+    res = assert(srv:request("/echo", { method = "PUT", body = big }))
+    assert.equal(201, res.status)
+    assert.equal(tostring(#big), json_field(res.body, "length"))
+    assert.equal(tostring(sum(big)), json_field(res.body, "sum"))
+  end)
+
+  it("serves 20 concurrent timer-awaiting requests from ONE worker in parallel", function()
+    local list, took = srv:parallel("/slow?ms=200", 20)
+    assert.equal(20, #list)
+    for _, r in ipairs(list) do assert.equal(200, r.status) end
+    -- serially that would be 4 s
+    assert.is_true(took < 1.5, "20 x 200 ms took " .. took .. " s")
+  end)
+
+  it("sends console.* to the error log at the matching level", function()
+    local res = assert(srv:request("/console"))
+    assert.equal("logged", res.body)
+    local log = srv:log()
+    assert.matches("%[notice%][^\n]*ski %[console%] log%-line 1", log)
+    assert.matches("%[notice%][^\n]*ski %[console%] info%-line", log)
+    assert.matches("%[warn%][^\n]*ski %[console%] warn%-line", log)
+    assert.matches("%[error%][^\n]*ski %[console%] error%-line", log)
+  end)
+
+  it("answers a throwing worker with a bare 500 and logs the full error", function()
+    local res = assert(srv:request("/throws"))
+    assert.equal(500, res.status)
+    assert.equal("Internal Server Error\n", res.body)
+    res = assert(srv:request("/throws/async"))
+    assert.equal(500, res.status)
+    assert.is_nil(res.body:find("secret", 1, true))
+    local log = srv:log()
+    assert.matches("%[error%][^\n]*ski project 'throws': GET /throws: SKI_ETHROWN: Error: kaput: secret%-internal%-detail", log)
+    assert.matches("at deep %(", log)
+    assert.matches("SKI_EREJECTED: TypeError: async secret%-internal%-detail", log)
+  end)
+
+  it("answers 503 for a bundle that did not load, logs why, and keeps serving the others", function()
+    local res = assert(srv:request("/bad"))
+    assert.equal(503, res.status)
+    assert.equal("Service Unavailable\n", res.body)
+    res = assert(srv:request("/missing"))
+    assert.equal(503, res.status)
+    local log = srv:log()
+    assert.matches("ski project 'bad': bundle failed to load: SKI_ESYNTAX", log)
+    assert.matches("ski project 'bad': not serving:", log)
+    assert.matches("ski project 'missing': cannot load bundle", log)
+    assert.equal(201, assert(srv:request("/echo")).status)
+  end)
+
+  it("chooses the project by location or by host name", function()
+    assert.equal("api project", assert(srv:request("/anything", { host = "api.test" })).body)
+    assert.equal("slept 1", assert(srv:request("/slow?ms=1", { host = "api.test" })).body)
+    local res = assert(srv:request("/anything", { host = "unknown.test" }))
+    assert.equal(503, res.status)
+    assert.matches("no project named 'unknown.test'", srv:log())
+  end)
+
+  it("answers 504 past the wall-time limit, and the project keeps serving", function()
+    local t0 = nginx.now()
+    local res = assert(srv:request("/hangs"))
+    local took = nginx.now() - t0
+    assert.equal(504, res.status)
+    assert.equal("Gateway Timeout\n", res.body)
+    assert.is_true(took < 2.5, "took " .. took)
+    assert.matches("ski project 'hangs': [^\n]*SKI_ETIMEOUT", srv:log())
+    assert.equal("quick", assert(srv:request("/hangs/quick")).body)
+  end)
+
+  it("stops a runaway worker (while(true){}) while the others keep serving", function()
+    local ski = require "ski"
+    if not (ski.watchdog and pcall(function() return ski.C.ski_watchdog_new end)) then
+      pending("needs the watchdog")
+      return
+    end
+    local t0 = nginx.now()
+    local res = assert(srv:request("/runaway/spin"))
+    assert.equal(503, res.status)
+    assert.equal("Service Unavailable\n", res.body)
+    assert.is_true(nginx.now() - t0 < 2)
+    assert.matches("ski project 'runaway': [^\n]*SKI_ECPULIMIT", srv:log())
+    assert.equal("still here", assert(srv:request("/runaway")).body)
+    assert.equal(201, assert(srv:request("/echo")).status)
+  end)
+end)
