@@ -98,3 +98,32 @@ describe("Request and Response URLs", function()
     ]=])
   end)
 end)
+
+describe("the URL fast path for requests", function()
+  it("gives exactly what the full parser gives, for canonical and non-canonical URLs alike", function()
+    local t = require "helper.support"
+    local res = assert(t.fetch [=[
+      const urls = [
+        "http://localhost/", "https://example.com/a/b?c=d&e=f", "http://a.b-c.d:8080/x/y.z?q=1/2?3",
+        "http://A.com/", "HTTP://a.com/", "http://a.com", "http://a.com:80/", "https://a.com:443/",
+        "http://a.com:65536/", "http://a.com:08/", "http://127.1/", "http://0x7f.0.0.1/", "http://1.2.3.4/",
+        "http://a.com/b/../c", "http://a.com/b/./c", "http://a.com/%2e%2E/c", "http://a.com/b/..",
+        "http://a.com/x?y='z'", "http://a.com/sp ace", "http://a.com/q?x y", "http://a.com/#frag",
+        "http://user:pw@a.com/", "http://xn--nxasmq6b.com/", "http://a..b/", "http://a.com/%zz",
+        "http://a.com/~user/!$&()*+,;=:@", "http://a.com/caf%C3%A9", "http://a.com/\\back",
+      ];
+      const bad = [];
+      for (const u of urls) {
+        let viaRequest, viaURL;
+        try { viaRequest = new Request(u).url } catch (e) { viaRequest = e.name }
+        try { viaURL = new URL(u).href } catch (e) { viaURL = "TypeError" }
+        // (Request drops the fragment and refuses credentials, as fetch says)
+        if (/^[a-z]+:\/\/[^/]*@/i.test(u)) viaURL = "TypeError";
+        if (viaRequest !== viaURL && !(viaURL.includes("#") && viaRequest === viaURL.split("#")[0]))
+          bad.push(u + " -> " + viaRequest + " vs " + viaURL);
+      }
+      export default { fetch() { return new Response(JSON.stringify(bad)) } };
+    ]=])
+    assert.equal("[]", res.body)
+  end)
+end)

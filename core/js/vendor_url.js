@@ -582,15 +582,19 @@ const vendorURL = (() => {
   var require_tr46_fast = __commonJS({
     "tr46-fast.js"(exports, module) {
       "use strict";
-      var tr46 = require_tr46();
+      var tr46;
+      function full() {
+        if (tr46 === void 0) tr46 = require_tr46();
+        return tr46;
+      }
       var ASCII_NO_PUNYCODE = /^(?![\s\S]*(?:^|\.)[xX][nN]--)[\x00-\x7f]*$/;
       function toASCII(domain, options) {
         if (!options.useSTD3ASCIIRules && !options.verifyDNSLength && !options.checkHyphens && ASCII_NO_PUNYCODE.test(domain)) {
           return domain.toLowerCase();
         }
-        return tr46.toASCII(domain, options);
+        return full().toASCII(domain, options);
       }
-      module.exports = { toASCII, toUnicode: tr46.toUnicode };
+      module.exports = { toASCII, toUnicode: (domain, options) => full().toUnicode(domain, options) };
     }
   });
 
