@@ -107,6 +107,8 @@ describe("the URL fast path for requests", function()
         "http://localhost/", "https://example.com/a/b?c=d&e=f", "http://a.b-c.d:8080/x/y.z?q=1/2?3",
         "http://A.com/", "HTTP://a.com/", "http://a.com", "http://a.com:80/", "https://a.com:443/",
         "http://a.com:65536/", "http://a.com:08/", "http://127.1/", "http://0x7f.0.0.1/", "http://1.2.3.4/",
+        "http://127.0.0.1:8080/p", "http://255.255.255.255/", "http://256.1.1.1/", "http://01.2.3.4/",
+        "http://1.2.3.4.5/", "http://1.2.3/", "http://10.0.0.010/",
         "http://a.com/b/../c", "http://a.com/b/./c", "http://a.com/%2e%2E/c", "http://a.com/b/..",
         "http://a.com/x?y='z'", "http://a.com/sp ace", "http://a.com/q?x y", "http://a.com/#frag",
         "http://user:pw@a.com/", "http://xn--nxasmq6b.com/", "http://a..b/", "http://a.com/%zz",
