@@ -79,6 +79,18 @@ local function boxed(h, free)
   return box
 end
 
+-- close() of an object whose handle sits in self.handle/self.box, released by `free`.
+local function close_boxed(self, free)
+  local h = self.handle
+  if not h then return true end
+  self.handle = nil
+  self.box[0] = 0
+  ffi_gc(self.box, nil)
+  local rc = free(h)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
 --------------------------------------------------------------------------------------
 -- call
 
@@ -135,16 +147,7 @@ function Call:wait(timeout_ms)
   return true
 end
 
-function Call:close()
-  local h = self.handle
-  if not h then return true end
-  self.handle = nil
-  self.box[0] = 0
-  ffi_gc(self.box, nil)
-  local rc = C.ski_call_free(h)
-  if rc ~= 0 then return failure(rc) end
-  return true
-end
+function Call:close() return close_boxed(self, C.ski_call_free) end
 
 --------------------------------------------------------------------------------------
 -- instance
@@ -348,6 +351,20 @@ function Loop:instance(opts)
   return inst
 end
 
+-- A new instance with `source` loaded (opts as for instance()), or nil, message, name;
+-- an instance whose load fails is closed.
+function Loop:load(source, name, opts)
+  local inst, err, code = self:instance(opts)
+  if not inst then return nil, err, code end
+  local ok
+  ok, err, code = inst:load(source, name)
+  if not ok then
+    inst:close()
+    return nil, err, code
+  end
+  return inst
+end
+
 -- Drives the loop until no call is pending, or timeout_ms (-1: no limit, 0: never block).
 -- Returns true, or nil, message, "SKI_EAGAIN" when calls are still pending.
 function Loop:run(timeout_ms)
@@ -480,16 +497,7 @@ function Watchdog:stats()
     wakeups = tonumber(watchdog_stats.wakeups) }
 end
 
-function Watchdog:close()
-  local h = self.handle
-  if not h then return true end
-  self.handle = nil
-  self.box[0] = 0
-  ffi_gc(self.box, nil)
-  local rc = C.ski_watchdog_free(h)
-  if rc ~= 0 then return failure(rc) end
-  return true
-end
+function Watchdog:close() return close_boxed(self, C.ski_watchdog_free) end
 
 --------------------------------------------------------------------------------------
 -- project: one worker bundle served by one current instance, replaceable while serving
@@ -510,14 +518,8 @@ end
 -- while calls in flight finish on the old one, which is then freed. If the new bundle
 -- does not load, the old one keeps serving and the error is returned.
 function Project:swap(source, name)
-  local inst, err, code = self.loop:instance(self.opts)
+  local inst, err, code = self.loop:load(source, name, self.opts)
   if not inst then return nil, err, code end
-  local ok
-  ok, err, code = inst:load(source, name)
-  if not ok then
-    inst:close()
-    return nil, err, code
-  end
   local old = self.current
   self.current = inst
   self.version = self.version + 1
@@ -539,16 +541,7 @@ end
 function _M.load(source, name)
   local loop, err, code = _M.loop()
   if not loop then return nil, err, code end
-  local inst
-  inst, err, code = loop:instance()
-  if not inst then return nil, err, code end
-  local ok
-  ok, err, code = inst:load(source, name)
-  if not ok then
-    inst:close()
-    return nil, err, code
-  end
-  return inst
+  return loop:load(source, name)
 end
 
 return _M

@@ -149,15 +149,7 @@ end
 
 -- A new instance of `source`, or nil, message, name.
 local function new_instance(p, source, name)
-  local inst, err, code = loop:instance(instance_options(p))
-  if not inst then return nil, err, code end
-  local ok
-  ok, err, code = inst:load(source, name)
-  if not ok then
-    inst:close()
-    return nil, err, code
-  end
-  return inst
+  return loop:load(source, name, instance_options(p))
 end
 
 -- Moves the project's current instance out: it finishes its calls in flight (and
