@@ -5,7 +5,23 @@
 // EUC-KR) are recognised by label but not supported: the constructor throws RangeError,
 // as it does for "replacement".
 
+// Short ASCII strings (most response bodies of small handlers, header-sized values) are
+// encoded here: V8 keeps typed arrays of up to 64 bytes on its heap, where a native
+// buffer costs a malloc, a BackingStore and its registration, several times the work.
+const SHORT_ASCII = 64;
+
 function utf8Encode(string) {
+  const n = string.length;
+  if (n <= SHORT_ASCII) {
+    const bytes = new Uint8Array(n);
+    let i = 0;
+    for (; i < n; i++) {
+      const c = StringPrototypeCharCodeAt(string, i);
+      if (c > 0x7f) break;
+      bytes[i] = c;
+    }
+    if (i === n) return bytes;
+  }
   return ops.utf8Encode(string);
 }
 
