@@ -1,7 +1,7 @@
 /* Cold start and call latency of the hello worker, straight through the C ABI.
  *   ski-bench-call [runs]
- * Prints medians (and p90) of: a cold start (instance new + load + first response +
- * free), one warm hello call (start + response + free), and, as a same-process
+ * Prints medians (and p90) of: a cold start (instance new + load + first response), the
+ * same from a prewarmed isolate, one warm hello call (start + response + free), and, as a same-process
  * baseline, an empty ABI round trip (ski_call_response on a done call). */
 #include "bench_util.h"
 
@@ -38,6 +38,20 @@ int main(int argc, char **argv) {
     CHECK(ski_instance_free(inst));
   }
   report("cold start (new+load+1st call)", t, runs);
+
+  /* The same with the isolate prewarmed beforehand (ski_loop_prewarm, untimed): what a
+   * host that prewarms when idle pays on the request path. */
+  for (int i = 0; i < runs; i++) {
+    CHECK(ski_loop_prewarm(loop, 1));
+    double t0 = bench_now_us();
+    ski_instance_t inst;
+    CHECK(ski_instance_new(loop, NULL, &inst));
+    CHECK(ski_instance_load(inst, "hello.js", hello, sizeof hello - 1));
+    one_call(inst, NULL);
+    t[i] = bench_now_us() - t0;
+    CHECK(ski_instance_free(inst));
+  }
+  report("cold start, isolate prewarmed", t, runs);
 
   ski_instance_t inst;
   CHECK(ski_instance_new(loop, NULL, &inst));

@@ -186,6 +186,44 @@ static void timer_closed(uv_handle_t *handle) { free(handle); }
 
 static uint32_t or_default(uint32_t v, uint32_t def) { return v ? v : def; }
 
+ski_engine_limits ski_default_engine_limits(void) {
+  return (ski_engine_limits){
+      .heap_bytes = (size_t)DEFAULT_HEAP_MB << 20,
+      .arraybuffer_bytes = (size_t)DEFAULT_ARRAYBUFFER_MB << 20,
+      .stack_bytes = (size_t)DEFAULT_STACK_KB << 10,
+  };
+}
+
+/* A prewarmed engine of the loop when it has the limits asked for, else a new one. */
+static int take_engine(ski_loop *loop, const ski_engine_limits *limits, ski_engine **out) {
+  if (loop->spare_count) {
+    ski_engine *spare = loop->spares[loop->spare_count - 1];
+    const ski_engine_limits *have = ski_engine_get_limits(spare);
+    if (have->heap_bytes == limits->heap_bytes && have->arraybuffer_bytes == limits->arraybuffer_bytes &&
+        have->stack_bytes == limits->stack_bytes) {
+      loop->spares[--loop->spare_count] = NULL;
+      *out = spare;
+      return SKI_OK;
+    }
+  }
+  return ski_engine_new(limits, out);
+}
+
+int ski_loop_prewarm(ski_loop_t handle, size_t count) {
+  ski_loop *loop;
+  int rc = ski_handle_get(handle, SKI_KIND_LOOP, (void **)&loop);
+  if (rc != SKI_OK) return rc;
+  if (count > SKI_MAX_SPARES) return ski_fail(SKI_EINVAL, "count %zu is more than %d", count, SKI_MAX_SPARES);
+  while (loop->spare_count > count) ski_engine_free(loop->spares[--loop->spare_count]);
+  ski_engine_limits limits = ski_default_engine_limits();
+  while (loop->spare_count < count) {
+    rc = ski_engine_new(&limits, &loop->spares[loop->spare_count]);
+    if (rc != SKI_OK) return rc;
+    loop->spare_count++;
+  }
+  return SKI_OK;
+}
+
 int ski_instance_new(ski_loop_t loop_handle, const ski_instance_options *opts, ski_instance_t *out) {
   if (!out) return ski_fail(SKI_EINVAL, "ski_instance_new: out is NULL");
   if (opts && opts->size < sizeof(ski_instance_options))
@@ -225,7 +263,8 @@ int ski_instance_new(ski_loop_t loop_handle, const ski_instance_options *opts, s
   timer->data = wall_timer->data = inst;
   ski_link_init(&inst->link);
   ski_link_init(&inst->pending);
-  rc = ski_engine_new(&engine_callbacks, inst, &limits, &inst->engine);
+  rc = take_engine(loop, &limits, &inst->engine);
+  if (rc == SKI_OK) rc = ski_engine_adopt(inst->engine, &engine_callbacks, inst);
   if (rc == SKI_OK && opts->watchdog) rc = ski_guard_attach(opts->watchdog, inst->engine, &inst->guard);
   if (rc == SKI_OK) rc = ski_handle_new(SKI_KIND_INSTANCE, inst, &inst->handle);
   if (rc != SKI_OK) {

@@ -42,6 +42,7 @@ int ski_loop_free(ski_loop_t handle) {
   /* Retired instances still finishing are the loop's own: cancel what they had left. */
   while (!ski_link_empty(&loop->instances))
     ski_instance_destroy(SKI_CONTAINER(loop->instances.next, ski_instance, link));
+  while (loop->spare_count) ski_engine_free(loop->spares[--loop->spare_count]);
   uv_close((uv_handle_t *)&loop->run_timeout, NULL);
   uv_run(&loop->uv, UV_RUN_DEFAULT); /* runs the close callbacks; nothing else is left */
   uv_loop_close(&loop->uv);
@@ -137,5 +138,6 @@ int ski_loop_get_stats(ski_loop_t handle, ski_loop_stats *out) {
   out->retiring = loop->retired_count;
   out->calls = loop->pending_calls;
   out->tasks = loop->background;
+  out->spares = loop->spare_count;
   return SKI_OK;
 }

@@ -46,6 +46,8 @@ typedef struct ski_console_sink {
   char *taken;             /* text of the line last handed out, freed on the next take */
 } ski_console_sink;
 
+#define SKI_MAX_SPARES 16
+
 typedef struct ski_loop {
   uint64_t handle;
   uv_loop_t uv;
@@ -57,6 +59,8 @@ typedef struct ski_loop {
   ski_link instances;     /* ski_instance.link */
   size_t pending_calls;   /* calls not yet settled, over all instances */
   ski_console_sink console;
+  ski_engine *spares[SKI_MAX_SPARES]; /* prewarmed engines with the default limits */
+  size_t spare_count;
 } ski_loop;
 
 typedef enum ski_instance_state {
@@ -97,6 +101,9 @@ typedef struct ski_call {
   int64_t cpu_limit, cpu_used; /* ns */
   ski_link link;          /* in instance->pending while pending */
 } ski_call;
+
+/* instance.c: the engine limits of an instance made with default options. */
+ski_engine_limits ski_default_engine_limits(void);
 
 /* instance.c: destroys an instance (its handle already released), canceling its calls. */
 void ski_instance_destroy(ski_instance *inst);

@@ -143,7 +143,16 @@ typedef struct ski_loop_stats {
   size_t retiring;  /* retired instances still finishing their work */
   size_t calls;     /* calls in flight */
   size_t tasks;     /* ctx.waitUntil() promises pending */
+  size_t spares;    /* prewarmed isolates ready (ski_loop_prewarm) */
 } ski_loop_stats;
+
+/* Owner thread; blocks while it makes them (a few ms each). Keeps `count` (at most 16)
+ * isolates deserialised from the startup snapshot and ready, so that ski_instance_new
+ * with the default heap, ArrayBuffer and stack limits takes one instead of making it:
+ * the host chooses when to pay for instance creation (when idle, say), and a new
+ * instance on the request path costs only its load. Taken ones are made again at the
+ * next call; 0 frees them all. */
+SKI_API int ski_loop_prewarm(ski_loop_t loop, size_t count);
 
 /* Owner thread. What the loop is carrying now, for hosts to log and meter. */
 SKI_API int ski_loop_get_stats(ski_loop_t loop, ski_loop_stats *out);

@@ -399,7 +399,17 @@ end
 
 local stats_out = ffi_new("ski_loop_stats")
 
--- { instances, retiring, calls, tasks }: what the loop carries now.
+-- Keeps `count` isolates ready for new instances with default limits (blocks while it
+-- makes them, a few ms each): pay for instance creation when idle. 0 frees them.
+function Loop:prewarm(count)
+  local state = self.state
+  if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_loop_prewarm(state.handle, count)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
+-- { instances, retiring, calls, tasks, spares }: what the loop carries now.
 function Loop:stats()
   local state = self.state
   if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
@@ -408,7 +418,7 @@ function Loop:stats()
   if rc ~= 0 then return failure(rc) end
   return {
     instances = tonumber(stats_out.instances), retiring = tonumber(stats_out.retiring),
-    calls = tonumber(stats_out.calls), tasks = tonumber(stats_out.tasks),
+    calls = tonumber(stats_out.calls), tasks = tonumber(stats_out.tasks), spares = tonumber(stats_out.spares),
   }
 end
 

@@ -409,3 +409,34 @@ describe("console output", function()
     assert.is_true(loop:close())
   end)
 end)
+
+describe("prewarmed isolates", function()
+  it("are taken by new instances with default limits, and start their clocks when taken", function()
+    local loop = assert(ski.loop())
+    assert.is_true(loop:prewarm(2))
+    assert.equal(2, loop:stats().spares)
+    ffi.C.usleep(150 * 1000) -- made well before they are used
+    local inst = t.worker([[
+      const loadedAt = performance.now();
+      export default { fetch() { return new Response(JSON.stringify([loadedAt < 100, Date.now() - performance.timeOrigin < 1000])) } }
+    ]], loop)
+    assert.equal(1, loop:stats().spares)
+    assert.equal("[true,true]", assert(inst:fetch("http://x/")).body)
+    local limited = assert(loop:instance({ heap_mb = 16 })) -- other limits: made afresh
+    assert.equal(1, loop:stats().spares)
+    limited:close()
+    local second = t.worker("export default { fetch() { return new Response('second') } }", loop)
+    assert.equal(0, loop:stats().spares)
+    assert.equal("second", assert(second:fetch("http://x/")).body)
+    assert.is_true(loop:prewarm(3))
+    assert.equal(3, loop:stats().spares)
+    assert.is_true(loop:prewarm(1))
+    assert.equal(1, loop:stats().spares)
+    local ok, _, name = loop:prewarm(17)
+    assert.is_nil(ok)
+    assert.equal("SKI_EINVAL", name)
+    inst:close()
+    second:close()
+    assert.is_true(loop:close()) -- frees the spare too
+  end)
+end)

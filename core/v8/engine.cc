@@ -111,7 +111,7 @@ struct ski_engine {
   int limit_hit = 0;         // SKI_EHEAPLIMIT / SKI_EMEMLIMIT
   v8::Global<v8::Context> context;
   v8::Global<v8::Function> dispatch, set_entry, is_import_error, describe;
-  v8::Global<v8::Function> begin_timers, run_due_timer;
+  v8::Global<v8::Function> begin_timers, run_due_timer, reset_clock;
   ski_engine_callbacks cb{};
   void *host = nullptr;
 };
@@ -569,13 +569,19 @@ int bind_internals(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Obje
       return fail_with(SKI_EENGINE, std::string("the JS runtime has no internals.") + w.name);
     w.slot->Reset(iso, f.As<v8::Function>());
   }
-  v8::TryCatch tc(iso);
-  v8::Local<v8::Value> start, ignored;
-  if (internals->Get(ctx, str(iso, "resetClock")).ToLocal(&start) && start->IsFunction() &&
-      !start.As<v8::Function>()->Call(ctx, v8::Undefined(iso), 0, nullptr).ToLocal(&ignored))
-    return fail_with(SKI_EENGINE, "internals.resetClock threw: " + describe(e, ctx, tc.Exception()));
+  v8::Local<v8::Value> reset;
+  if (internals->Get(ctx, str(iso, "resetClock")).ToLocal(&reset) && reset->IsFunction())
+    e->reset_clock.Reset(iso, reset.As<v8::Function>());
   return SKI_OK;
 }
+
+// Callbacks for an engine no instance has adopted yet (a prewarmed spare).
+void unadopted_settle(void *, uint64_t, const ski_engine_outcome *outcome) { free(outcome->response); }
+void unadopted_arm_timer(void *, double) {}
+void unadopted_background(void *, uint32_t) {}
+void unadopted_console(void *, int, const char *, size_t) {}
+const ski_engine_callbacks kUnadopted = {unadopted_settle, unadopted_arm_timer, unadopted_background,
+                                         unadopted_console};
 
 uint64_t fnv1a64(const unsigned char *p, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -703,12 +709,10 @@ int ski_engine_init(const char *v8_flags, const char *snapshot_path) {
   return SKI_OK;
 }
 
-int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, const ski_engine_limits *limits,
-                   ski_engine **out) {
+int ski_engine_new(const ski_engine_limits *limits, ski_engine **out) {
   auto *e = new (std::nothrow) ski_engine;
   if (!e) return ski_fail(SKI_ENOMEM, "out of memory allocating an engine");
-  e->cb = *callbacks;
-  e->host = host;
+  e->cb = kUnadopted;
   e->limits = *limits;
   e->allocator = new CappedAllocator(limits->arraybuffer_bytes);
   pthread_attr_t attr;
@@ -751,6 +755,20 @@ int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, const ski_
   *out = e;
   return SKI_OK;
 }
+
+int ski_engine_adopt(ski_engine *e, const ski_engine_callbacks *callbacks, void *host) {
+  e->cb = *callbacks;
+  e->host = host;
+  if (e->reset_clock.IsEmpty()) return SKI_OK;
+  Window w(e);
+  v8::TryCatch tc(w.isolate);
+  v8::Local<v8::Value> ignored;
+  if (!e->reset_clock.Get(w.isolate)->Call(w.context, v8::Undefined(w.isolate), 0, nullptr).ToLocal(&ignored))
+    return fail_with(SKI_EENGINE, "internals.resetClock threw: " + describe(e, w.context, tc.Exception()));
+  return SKI_OK;
+}
+
+const ski_engine_limits *ski_engine_get_limits(const ski_engine *e) { return &e->limits; }
 
 int ski_engine_load(ski_engine *e, const char *name, const char *source, size_t len) {
   if (len > static_cast<size_t>(v8::String::kMaxLength))
@@ -940,6 +958,7 @@ void ski_engine_free(ski_engine *e) {
   // Globals first: resetting one touches its isolate, which must still exist.
   e->begin_timers.Reset();
   e->run_due_timer.Reset();
+  e->reset_clock.Reset();
   e->dispatch.Reset();
   e->set_entry.Reset();
   e->is_import_error.Reset();

@@ -55,8 +55,12 @@ typedef struct ski_engine_limits {
   size_t stack_bytes;       /* native stack JS may use below each entry */
 } ski_engine_limits;
 
-int ski_engine_new(const ski_engine_callbacks *callbacks, void *host, const ski_engine_limits *limits,
-                   ski_engine **out);
+/* A new isolate + context from the startup snapshot. Until adopted it reports nowhere. */
+int ski_engine_new(const ski_engine_limits *limits, ski_engine **out);
+/* Binds the engine to its host (an instance) and starts its clocks: an engine may have
+ * been made long before (ski_loop_prewarm). */
+int ski_engine_adopt(ski_engine *engine, const ski_engine_callbacks *callbacks, void *host);
+const ski_engine_limits *ski_engine_get_limits(const ski_engine *engine);
 int ski_engine_load(ski_engine *engine, const char *name, const char *source, size_t len);
 /* Starts call `token`; the outcome arrives through settle, possibly before this returns.
  * Fails (and settles nothing) only on host errors such as an oversized input. */

@@ -148,7 +148,13 @@ local function instance_options(p)
 end
 
 -- A new instance of `source`, or nil, message, name.
+-- One prewarmed isolate is kept for the next new instance (a swap, a replacement after a
+-- limit): made by the driver when the worker is idle, so that a swap on the request path
+-- costs a load, not an isolate.
+local need_spare = true
+
 local function new_instance(p, source, name)
+  need_spare = true
   return loop:load(source, name, instance_options(p))
 end
 
@@ -328,6 +334,10 @@ local function driver(premature)
       -- nothing scheduled: idle, or (calls parked) I/O in flight that ski's fd signals;
       -- nginx cannot watch that fd, so poll it briefly
       sleep = nwaiting > 0 and 0.002 or IDLE
+      if nwaiting == 0 and need_spare and not ngx.worker.exiting() then
+        need_spare = false
+        loop:prewarm(1)
+      end
     else
       sleep = d / 1000
       if sleep > IDLE then sleep = IDLE end

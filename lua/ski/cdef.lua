@@ -30,7 +30,9 @@ size_t instances;
 size_t retiring;
 size_t calls;
 size_t tasks;
+size_t spares;
 } ski_loop_stats;
+int ski_loop_prewarm(ski_loop_t loop, size_t count);
 int ski_loop_get_stats(ski_loop_t loop, ski_loop_stats *out);
 enum ski_log_level { SKI_LOG_DEBUG = 0, SKI_LOG_INFO = 1, SKI_LOG_WARN = 2, SKI_LOG_ERROR = 3 };
 typedef void (*ski_console_fn)(void *userdata, ski_instance_t instance, int level,
