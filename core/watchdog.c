@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 /* While runs keep starting, the thread ticks every TICK_NS so that a new run need not
@@ -18,18 +19,22 @@
 #define TICK_NS 1000000LL
 #define LINGER_NS 20000000LL
 
+enum { PHASE_IDLE = 0, PHASE_RUNNING = 1, PHASE_STOPPING = 2, PHASE_STOPPED = 3 };
+#define STATE(run, phase) ((run) << 2 | (phase))
+#define PHASE(state) ((state)&3)
+
 struct ski_watchdog {
   uint64_t handle;
   pthread_t thread;
-  pthread_mutex_t lock;
+  pthread_mutex_t lock; /* the guard list, the counters, and sleeping */
   pthread_cond_t wake;
   bool stopping;
   size_t refs;          /* the handle's, plus one per attached guard */
   ski_guard *guards;    /* doubly linked */
   size_t instances;
   uint64_t terminations, wakeups;
-  uint64_t runs;        /* runs begun: the thread notices new ones between ticks */
-  bool idle;            /* sleeping until signalled */
+  _Atomic uint64_t runs; /* runs begun: the thread notices new ones between ticks */
+  _Atomic bool idle;     /* sleeping until signalled */
 };
 
 /* Serialises a watchdog's lookup-and-reference against its release, so an instance
@@ -58,9 +63,14 @@ static void watchdog_destroy(ski_watchdog *wd) {
   free(wd);
 }
 
-static void stop_run(ski_watchdog *wd, ski_guard *g, int reason) {
+/* Claims the run (RUNNING -> STOPPING) unless it has ended meanwhile, signals it, and
+ * lets the loop thread end it (STOPPED). */
+static void stop_run(ski_watchdog *wd, ski_guard *g, uint64_t seen, int reason) {
+  uint64_t run = seen >> 2;
+  if (!atomic_compare_exchange_strong(&g->state, &seen, STATE(run, PHASE_STOPPING))) return;
   g->reason = reason;
   ski_engine_terminate(g->engine);
+  atomic_store_explicit(&g->state, STATE(run, PHASE_STOPPED), memory_order_release);
   wd->terminations++;
 }
 
@@ -74,37 +84,51 @@ static void *watchdog_main(void *arg) {
     int64_t next = INT64_MAX;
     bool running = false;
     for (ski_guard *g = wd->guards; g; g = g->next) {
-      if (!g->running || g->reason) continue;
+      uint64_t seen = atomic_load_explicit(&g->state, memory_order_acquire);
+      if (PHASE(seen) != PHASE_RUNNING) continue;
+      int64_t started = atomic_load_explicit(&g->started, memory_order_relaxed);
+      int64_t deadline = atomic_load_explicit(&g->wall_deadline, memory_order_relaxed);
+      int64_t budget = atomic_load_explicit(&g->cpu_budget, memory_order_relaxed);
+      /* the limits belong to this run only if the run is still the same one */
+      if (atomic_load_explicit(&g->state, memory_order_acquire) != seen) continue;
       running = true;
-      if (g->wall_deadline && now >= g->wall_deadline) {
-        stop_run(wd, g, SKI_ETIMEOUT);
+      if (deadline && now >= deadline) {
+        stop_run(wd, g, seen, SKI_ETIMEOUT);
         continue;
       }
-      if (g->wall_deadline && g->wall_deadline < next) next = g->wall_deadline;
-      if (g->cpu_budget) {
+      if (deadline && deadline < next) next = deadline;
+      if (budget) {
         int64_t cpu = ski_cpu_ns(g->cpu_clock);
-        if (!g->observed) {
-          g->observed = true;
+        if (g->seen_run != seen >> 2) {
+          g->seen_run = seen >> 2;
           g->cpu_seen = cpu;
           g->seen_at = now;
         }
-        int64_t used = (g->seen_at - g->started) + (cpu - g->cpu_seen);
-        if (used >= g->cpu_budget) {
-          stop_run(wd, g, SKI_ECPULIMIT);
+        int64_t used = (g->seen_at - started) + (cpu - g->cpu_seen);
+        if (used >= budget) {
+          stop_run(wd, g, seen, SKI_ECPULIMIT);
           continue;
         }
         /* CPU time cannot pass faster than wall time: look again when the rest of the
          * budget could at the earliest be spent. */
-        int64_t at = now + (g->cpu_budget - used);
+        int64_t at = now + (budget - used);
         if (at < next) next = at;
       }
     }
-    if (running || wd->runs != runs_seen) active_until = now + LINGER_NS;
-    runs_seen = wd->runs;
+    uint64_t runs = atomic_load(&wd->runs);
+    if (running || runs != runs_seen) active_until = now + LINGER_NS;
+    runs_seen = runs;
     if (now < active_until && now + TICK_NS < next) next = now + TICK_NS;
-    wd->idle = next == INT64_MAX;
-    if (wd->idle) {
+    if (next == INT64_MAX) {
+      /* Going to sleep until signalled. A run that began after the scan either sees
+       * `idle` and signals, or is seen here in `runs` (both sequentially consistent). */
+      atomic_store(&wd->idle, true);
+      if (atomic_load(&wd->runs) != runs_seen) {
+        atomic_store(&wd->idle, false);
+        continue;
+      }
       pthread_cond_wait(&wd->wake, &wd->lock);
+      atomic_store(&wd->idle, false);
     } else {
       struct timespec ts = {(time_t)(next / 1000000000), (long)(next % 1000000000)};
       pthread_cond_timedwait(&wd->wake, &wd->lock, &ts);
@@ -225,27 +249,24 @@ void ski_guard_detach(ski_guard *g) {
 
 void ski_guard_begin(ski_guard *g, int64_t now, int64_t cpu_budget_ns, int64_t wall_deadline_ns) {
   ski_watchdog *wd = g->watchdog;
-  pthread_mutex_lock(&wd->lock);
-  g->running = true;
-  g->reason = 0;
-  g->started = now;
-  g->observed = false;
-  g->cpu_budget = cpu_budget_ns;
-  g->wall_deadline = wall_deadline_ns;
-  wd->runs++;
-  if (wd->idle) { /* ticking, it will see this run within a tick without being woken */
-    wd->idle = false;
+  atomic_store_explicit(&g->started, now, memory_order_relaxed);
+  atomic_store_explicit(&g->cpu_budget, cpu_budget_ns, memory_order_relaxed);
+  atomic_store_explicit(&g->wall_deadline, wall_deadline_ns, memory_order_relaxed);
+  atomic_store_explicit(&g->state, STATE(++g->runs, PHASE_RUNNING), memory_order_release);
+  atomic_fetch_add(&wd->runs, 1);
+  if (atomic_load(&wd->idle)) { /* ticking, it sees this run within a tick unwoken */
+    pthread_mutex_lock(&wd->lock);
     pthread_cond_signal(&wd->wake);
+    pthread_mutex_unlock(&wd->lock);
   }
-  pthread_mutex_unlock(&wd->lock);
 }
 
 int ski_guard_end(ski_guard *g) {
-  ski_watchdog *wd = g->watchdog;
-  pthread_mutex_lock(&wd->lock);
-  g->running = false;
+  uint64_t running = STATE(g->runs, PHASE_RUNNING);
+  if (atomic_compare_exchange_strong(&g->state, &running, STATE(g->runs, PHASE_IDLE))) return 0;
+  /* The watchdog claimed this run: wait for its signal to be out, then take its reason. */
+  while (PHASE(atomic_load_explicit(&g->state, memory_order_acquire)) != PHASE_STOPPED) sched_yield();
   int reason = g->reason;
-  g->reason = 0;
-  pthread_mutex_unlock(&wd->lock);
+  atomic_store_explicit(&g->state, STATE(g->runs, PHASE_IDLE), memory_order_release);
   return reason;
 }

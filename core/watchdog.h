@@ -6,24 +6,34 @@
 #include "internal.h"
 #include "v8/engine.h"
 
+#include <stdatomic.h>
 #include <time.h>
 
 typedef struct ski_watchdog ski_watchdog;
 
-/* One watched instance. Owned by the instance; the watchdog reads it under its lock. */
+/* One watched instance. Owned by the instance. The loop thread and the watchdog share it
+ * without a lock, through `state`: (run number << 2) | phase. The loop thread writes a
+ * run's limits, then publishes RUNNING; it ends the run by swapping RUNNING for IDLE.
+ * The watchdog stops a run only by first swapping RUNNING for STOPPING, so exactly one
+ * of them wins: a run that ended first cannot be signalled (no late signal reaches a
+ * later run), and a run the watchdog claimed is ended by the loop thread only once the
+ * signal is out (STOPPED). */
 typedef struct ski_guard {
   ski_watchdog *watchdog;
   ski_engine *engine;
   clockid_t cpu_clock;    /* CPU clock of the instance's thread */
-  bool running;           /* inside a run, between ski_guard_begin and ski_guard_end */
-  int64_t started;        /* monotonic ns at the start of the run */
-  int64_t wall_deadline;  /* monotonic ns; 0: none */
-  int64_t cpu_budget;     /* ns of CPU the run may use; 0: none */
-  bool observed;          /* the watchdog has read the thread's CPU clock for this run */
-  int64_t cpu_seen;       /* cpu_clock at that first reading... */
-  int64_t seen_at;        /* ...and the monotonic time of it */
-  int reason;             /* set by the watchdog when it stopped the run */
-  struct ski_guard *prev, *next;
+  _Atomic uint64_t state;
+  uint64_t runs;          /* the loop thread's run counter */
+  /* the run's limits (atomic only so that a read racing the next run's write is defined;
+   * the watchdog discards what it read if `state` changed meanwhile) */
+  _Atomic int64_t started;       /* monotonic ns at the start of the run */
+  _Atomic int64_t wall_deadline; /* monotonic ns; 0: none */
+  _Atomic int64_t cpu_budget;    /* ns of CPU the run may use; 0: none */
+  int reason;             /* set by the watchdog before STOPPED */
+  /* the watchdog's own: its first reading of the thread's CPU clock in a run */
+  uint64_t seen_run;
+  int64_t cpu_seen, seen_at;
+  struct ski_guard *prev, *next; /* the watchdog's list, under its lock */
 } ski_guard;
 
 int64_t ski_monotonic_ns(void);
