@@ -10,6 +10,10 @@ req.url, req.url_len = "http://localhost/", 17
 local res = ffi.new("ski_response")
 res.size = ffi.sizeof(res)
 local out = ffi.new("uint64_t[1]")
+local int_out = ffi.new("int[1]")
+local loop_stats = ffi.new("ski_loop_stats", { size = ffi.sizeof("ski_loop_stats") })
+local inst_stats = ffi.new("ski_instance_stats", { size = ffi.sizeof("ski_instance_stats") })
+local console_line = ffi.new("ski_console_line", { size = ffi.sizeof("ski_console_line") })
 
 local function new_loop()
   assert.equal(0, C.ski_loop_new(out))
@@ -61,6 +65,11 @@ describe("a handle", function()
     assert.equal(C.SKI_EBADHANDLE, C.ski_loop_free(loop))
     assert.equal(C.SKI_EBADHANDLE, C.ski_loop_run(loop, 0))
     assert.equal(C.SKI_EBADHANDLE, C.ski_instance_new(loop, nil, out))
+    assert.equal(C.SKI_EBADHANDLE, C.ski_loop_next_deadline(loop, int_out))
+    assert.equal(C.SKI_EBADHANDLE, C.ski_loop_prewarm(loop, 1))
+    assert.equal(C.SKI_EBADHANDLE, C.ski_instance_retire(inst))
+    assert.equal(C.SKI_EBADHANDLE, C.ski_instance_pending(inst, nil, nil))
+    assert.equal(C.SKI_EBADHANDLE, C.ski_call_wait(call, 0))
   end)
 
   it("is refused when it is of the wrong kind", function()
@@ -110,7 +119,18 @@ describe("a handle", function()
       { C.ski_instance_free, inst },
       { C.ski_call_start, inst, ffi.cast("uintptr_t", ffi.cast("void *", req)), ffi.cast("uintptr_t", fresh) },
       { C.ski_call_response, call, ffi.cast("uintptr_t", ffi.cast("void *", res)) },
+      { C.ski_call_wait, call, 0 },
       { C.ski_call_free, call },
+      { C.ski_loop_next_deadline, loop, ffi.cast("uintptr_t", ffi.cast("void *", int_out)) },
+      { C.ski_loop_fd, loop, ffi.cast("uintptr_t", ffi.cast("void *", int_out)) },
+      { C.ski_loop_get_stats, loop, ffi.cast("uintptr_t", ffi.cast("void *", loop_stats)) },
+      { C.ski_loop_set_console, loop, 0, 0 },
+      { C.ski_loop_buffer_console, loop, 4 },
+      { C.ski_loop_next_console, loop, ffi.cast("uintptr_t", ffi.cast("void *", console_line)) },
+      { C.ski_loop_prewarm, loop, 1 },
+      { C.ski_instance_pending, inst, 0, 0 },
+      { C.ski_instance_get_stats, inst, ffi.cast("uintptr_t", ffi.cast("void *", inst_stats)) },
+      { C.ski_instance_retire, inst },
     }
     for i, a in ipairs(attempts) do
       fresh[0] = 0
@@ -118,6 +138,9 @@ describe("a handle", function()
       assert.equal(0, fresh[0])
     end
     -- nothing was touched: everything still works on the owning thread
+    assert.equal(0, C.ski_loop_get_stats(loop, loop_stats))
+    assert.equal(0, tonumber(loop_stats.spares)) -- the foreign prewarm made nothing
+    assert.equal(1, tonumber(loop_stats.instances)) -- the foreign retire released nothing
     res.size = ffi.sizeof(res)
     assert.equal(0, C.ski_call_response(call, res))
     assert.equal(0, C.ski_call_free(call))
