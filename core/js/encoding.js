@@ -153,53 +153,18 @@ function getEncoding(label) {
 const UNSUPPORTED_ENCODINGS = ["GBK", "gb18030", "Big5", "EUC-JP", "ISO-2022-JP", "Shift_JIS", "EUC-KR"];
 
 // UTF-16 decoder (Encoding §14.2) with its streaming state in `state`.
+// UTF-16LE/BE decode (Encoding §14.3) is native: `state` is the decoder's Int32Array(2)
+// (pending lead byte, pending lead surrogate; -1 for none), carried across a stream.
 function decodeUTF16(bytes, length, bigEndian, fatal, flush, state, prefix, name) {
-  const units = [];
-  let count = 0;
-  let lead = state.lead;
-  let surrogate = state.surrogate;
-  const fail = () => {
-    if (fatal) {
-      state.lead = -1;
-      state.surrogate = -1;
-      throw new TypeError(`${prefix}: The encoded data was not valid for encoding ${name}.`);
-    }
-    units[count++] = 0xfffd;
-  };
-  for (let i = 0; i < length; i++) {
-    const byte = bytes[i];
-    if (lead === -1) {
-      lead = byte;
-      continue;
-    }
-    const unit = bigEndian ? (lead << 8) | byte : (byte << 8) | lead;
-    lead = -1;
-    if (surrogate !== -1) {
-      const high = surrogate;
-      surrogate = -1;
-      if (unit >= 0xdc00 && unit <= 0xdfff) {
-        units[count++] = high;
-        units[count++] = unit;
-        continue;
-      }
-      fail(); // the unpaired lead surrogate; `unit` is then processed as new input
-    }
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      surrogate = unit;
-    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
-      fail();
-    } else {
-      units[count++] = unit;
-    }
-  }
-  if (flush && (lead !== -1 || surrogate !== -1)) {
-    lead = -1;
-    surrogate = -1;
-    fail();
-  }
-  state.lead = lead;
-  state.surrogate = surrogate;
-  return codeUnitsToString(units, count);
+  const text = ops.utf16Decode(bytes, length, bigEndian, fatal, flush, state);
+  if (text === null) throw new TypeError(`${prefix}: The encoded data was not valid for encoding ${name}.`);
+  return text;
+}
+
+function newUTF16State() {
+  const state = new Int32Array(2);
+  state[0] = state[1] = -1;
+  return state;
 }
 
 // Single-byte decoders (Encoding §9) and x-user-defined (§14.5).
@@ -229,7 +194,7 @@ class TextDecoder {
   // Streaming state (Encoding §8.1.3): UTF-8 bytes of an unfinished sequence; the UTF-16
   // lead byte and lead surrogate; whether the BOM was looked for already.
   #pending = null;
-  #utf16 = { lead: -1, surrogate: -1 };
+  #utf16 = newUTF16State();
   #bomSeen = false;
 
   constructor(label = "utf-8", options = undefined) {
@@ -363,7 +328,7 @@ class TextDecoder {
 
   #reset() {
     this.#pending = null;
-    this.#utf16 = { lead: -1, surrogate: -1 };
+    this.#utf16 = newUTF16State();
     this.#bomSeen = false;
   }
 }

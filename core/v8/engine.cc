@@ -7,6 +7,7 @@
 
 #include "../internal.h"
 #include "../ops/base64.h"
+#include "../ops/utf16.h"
 #include "../ops/utf8.h"
 
 #include <libplatform/libplatform.h>
@@ -413,6 +414,30 @@ void op_random_fill(const v8::FunctionCallbackInfo<v8::Value> &info) {
   }
 }
 
+// ops.utf16Decode(view, length, bigEndian, fatal, flush, state): TextDecoder's UTF-16;
+// `state` is an Int32Array(2) carried across a stream. The string, or null when `fatal`
+// and the input is not valid.
+void op_utf16_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+  if (!info[0]->IsArrayBufferView() || !info[5]->IsInt32Array() || info[5].As<v8::Int32Array>()->Length() != 2)
+    return throw_type_error(iso, "utf16Decode(view, length, bigEndian, fatal, flush, Int32Array(2))");
+  auto [p, len] = view_bytes(info[0]);
+  double want = info[1]->NumberValue(ctx).FromMaybe(0);
+  if (want >= 0 && want < static_cast<double>(len)) len = static_cast<size_t>(want);
+  auto [sp, slen] = view_bytes(info[5]);
+  int32_t state[2];
+  memcpy(state, sp, sizeof state);
+  std::vector<uint16_t> out(len + 2);
+  ptrdiff_t n = ski_utf16_decode(p, len, info[2]->BooleanValue(iso), info[3]->BooleanValue(iso),
+                                 info[4]->BooleanValue(iso), state, out.data());
+  memcpy(sp, state, sizeof state);
+  if (n < 0) return info.GetReturnValue().SetNull();
+  v8::Local<v8::String> s;
+  if (v8::String::NewFromTwoByte(iso, out.data(), v8::NewStringType::kNormal, static_cast<int>(n)).ToLocal(&s))
+    info.GetReturnValue().Set(s);
+}
+
 // ops.detach(buffer): detaches an ArrayBuffer (structuredClone's transfer).
 void op_detach(const v8::FunctionCallbackInfo<v8::Value> &info) {
   v8::Isolate *iso = info.GetIsolate();
@@ -485,7 +510,7 @@ const Op kOps[] = {
     {"settle", op_settle},           {"utf8Encode", op_utf8_encode},     {"utf8Decode", op_utf8_decode},
     {"print", op_print},             {"now", op_now},                    {"timerArm", op_timer_arm},
     {"background", op_background},   {"randomFill", op_random_fill},     {"base64Encode", op_base64_encode},
-    {"base64Decode", op_base64_decode}, {"detach", op_detach},
+    {"base64Decode", op_base64_decode}, {"detach", op_detach},   {"utf16Decode", op_utf16_decode},
 };
 constexpr size_t kOpCount = sizeof kOps / sizeof kOps[0];
 
