@@ -5,6 +5,8 @@
  * baseline, an empty ABI round trip (ski_call_response on a done call). */
 #include "bench_util.h"
 
+#include <stdbool.h>
+
 static const char hello[] =
     "export default { fetch(request) { return new Response('Hello World'); } };\n";
 
@@ -20,6 +22,20 @@ static void one_call(ski_instance_t inst, ski_call_t *call_out) {
   else CHECK(ski_call_free(call));
 }
 
+/* t[i]: instance new + load + first response. With `prewarm`, the isolate is made
+ * beforehand (ski_loop_prewarm, untimed): what a host that prewarms when idle pays on
+ * the request path. */
+static void cold_starts(ski_loop_t loop, bool prewarm, double *t, int runs) {
+  for (int i = 0; i < runs; i++) {
+    if (prewarm) CHECK(ski_loop_prewarm(loop, 1));
+    double t0 = bench_now_us();
+    ski_instance_t inst = bench_instance(loop, NULL, hello);
+    one_call(inst, NULL);
+    t[i] = bench_now_us() - t0;
+    CHECK(ski_instance_free(inst));
+  }
+}
+
 int main(int argc, char **argv) {
   int runs = argc > 1 ? atoi(argv[1]) : 200;
   if (runs < 10) runs = 10;
@@ -28,34 +44,12 @@ int main(int argc, char **argv) {
   CHECK(ski_loop_new(&loop));
 
   double *t = malloc(sizeof(double) * (size_t)runs * 50);
-  for (int i = 0; i < runs; i++) {
-    double t0 = bench_now_us();
-    ski_instance_t inst;
-    CHECK(ski_instance_new(loop, NULL, &inst));
-    CHECK(ski_instance_load(inst, "hello.js", hello, sizeof hello - 1));
-    one_call(inst, NULL);
-    t[i] = bench_now_us() - t0;
-    CHECK(ski_instance_free(inst));
-  }
+  cold_starts(loop, false, t, runs);
   report("cold start (new+load+1st call)", t, runs);
-
-  /* The same with the isolate prewarmed beforehand (ski_loop_prewarm, untimed): what a
-   * host that prewarms when idle pays on the request path. */
-  for (int i = 0; i < runs; i++) {
-    CHECK(ski_loop_prewarm(loop, 1));
-    double t0 = bench_now_us();
-    ski_instance_t inst;
-    CHECK(ski_instance_new(loop, NULL, &inst));
-    CHECK(ski_instance_load(inst, "hello.js", hello, sizeof hello - 1));
-    one_call(inst, NULL);
-    t[i] = bench_now_us() - t0;
-    CHECK(ski_instance_free(inst));
-  }
+  cold_starts(loop, true, t, runs);
   report("cold start, isolate prewarmed", t, runs);
 
-  ski_instance_t inst;
-  CHECK(ski_instance_new(loop, NULL, &inst));
-  CHECK(ski_instance_load(inst, "hello.js", hello, sizeof hello - 1));
+  ski_instance_t inst = bench_instance(loop, NULL, hello);
   int calls = runs * 50;
   for (int i = 0; i < 1000; i++) one_call(inst, NULL); /* let V8 optimise */
   for (int i = 0; i < calls; i++) {

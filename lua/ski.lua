@@ -247,27 +247,21 @@ function Instance:load(source, name)
   return true
 end
 
-function Instance:close()
-  local h = self.handle
-  if not h then return true end
+-- Gives the handle up through `how` (free or retire); the object is closed either way.
+local function release_instance(self, how)
+  if not self.handle then return true end
   self.handle = nil
-  local rc = self.release(self.box, C.ski_instance_free)
+  local rc = self.release(self.box, how)
   ffi_gc(self.box, nil)
   if rc ~= 0 then return failure(rc) end
   return true
 end
 
+function Instance:close() return release_instance(self, C.ski_instance_free) end
+
 -- Hands the instance to its loop, which frees it once its calls in flight and
 -- waitUntil() work are done (hot swap). The object is closed at once.
-function Instance:retire()
-  local h = self.handle
-  if not h then return true end
-  self.handle = nil
-  local rc = self.release(self.box, C.ski_instance_retire)
-  ffi_gc(self.box, nil)
-  if rc ~= 0 then return failure(rc) end
-  return true
-end
+function Instance:retire() return release_instance(self, C.ski_instance_retire) end
 
 local instance_stats = ffi_new("ski_instance_stats")
 

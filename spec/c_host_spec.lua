@@ -5,13 +5,7 @@ local t = require "helper.support"
 local host = t.build_dir .. "/bin/ski-host"
 local lib = t.build_dir .. "/lib/libski.so"
 
-local function worker(src)
-  local path = os.tmpname() .. ".js"
-  local f = assert(io.open(path, "wb"))
-  f:write(src)
-  f:close()
-  return path
-end
+local function worker(src) return t.tmpfile(src, ".js") end
 
 describe("a C host", function()
   it("loads a worker through dlopen, routes its console to a callback, and gets responses", function()

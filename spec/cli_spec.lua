@@ -5,13 +5,7 @@ local function ski(args)
   return t.sh("bin/ski " .. args .. " 2>&1", { ski = true })
 end
 
-local function tmp_worker(src)
-  local path = os.tmpname() .. ".js"
-  local f = assert(io.open(path, "wb"))
-  f:write(src)
-  f:close()
-  return path
-end
+local function tmp_worker(src) return t.tmpfile(src, ".js") end
 
 describe("ski run", function()
   it("answers Hello World with examples/hello", function()
@@ -35,10 +29,7 @@ describe("ski run", function()
 
   it("defaults to POST when given a body, and reads -d @file", function()
     local w = tmp_worker "export default { async fetch(r) { return new Response(r.method + ':' + await r.text()) } }"
-    local body = os.tmpname()
-    local f = assert(io.open(body, "wb"))
-    f:write("from a file")
-    f:close()
+    local body = t.tmpfile("from a file")
     local rc, out = ski("run " .. w .. " -d @" .. body)
     os.remove(w)
     os.remove(body)

@@ -4,26 +4,17 @@ local t = require "helper.support"
 
 -- Runs ski_init with a snapshot file in a fresh process (V8 starts once per process).
 local function init_with(path)
-  local script = os.tmpname() .. ".lua"
-  local f = assert(io.open(script, "wb"))
-  f:write(([[
+  local script = t.tmpfile(([[
     package.path = "lua/?.lua;" .. package.path
     local ffi = require "ffi"
     local ski = require "ski"
     local opts = ffi.new("ski_init_options", { size = ffi.sizeof("ski_init_options"), snapshot_path = %q })
     local rc = ski.C.ski_init(opts)
     io.write(ski.failure_name(rc), "|", ski.last_error())
-  ]]):format(path))
-  f:close()
+  ]]):format(path), ".lua")
   local rc, out = t.sh("luajit " .. script .. " 2>&1", { ski = true })
   os.remove(script)
   return rc, out
-end
-
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
 end
 
 describe("the startup snapshot", function()
@@ -37,7 +28,6 @@ describe("the startup snapshot", function()
 
   it("is refused, without crashing, when truncated, corrupt, empty or foreign", function()
     local data = t.read(good)
-    local bad = os.tmpname()
     local cases = {
       { data:sub(1, #data - 1000), "truncated" },
       { data:sub(1, 40), "truncated" },
@@ -46,13 +36,13 @@ describe("the startup snapshot", function()
       { ("x"):rep(#data), "not a ski startup snapshot" },
     }
     for _, case in ipairs(cases) do
-      write(bad, case[1])
+      local bad = t.tmpfile(case[1])
       local rc, out = init_with(bad)
+      os.remove(bad)
       assert.equal(0, rc, out) -- the process survived and reported
       assert.matches("^SKI_EENGINE|", out)
       assert.matches(case[2], out, 1, true)
     end
-    os.remove(bad)
     local rc, out = init_with("/nonexistent/ski.snapshot")
     assert.equal(0, rc)
     assert.matches("^SKI_EINVAL|.*cannot open", out)

@@ -46,6 +46,15 @@ function M.header(res, name)
   end
 end
 
+-- Writes `data` to a new temporary file (named with `suffix`) and returns its path.
+function M.tmpfile(data, suffix)
+  local path = os.tmpname() .. (suffix or "")
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+  return path
+end
+
 function M.read(path)
   local f = assert(io.open(path, "rb"))
   local data = f:read("*a")
