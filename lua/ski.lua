@@ -155,6 +155,19 @@ function Call:close() return close_boxed(self, C.ski_call_free) end
 local Instance = {}
 Instance.__index = Instance
 
+local function grow_headers(n)
+  if n > header_cap then
+    while header_cap < n do header_cap = header_cap * 2 end
+    header_buf = ffi_new("ski_header[?]", header_cap)
+  end
+end
+
+local function put_header(i, name, value)
+  name, value = tostring(name), tostring(value)
+  local h = header_buf[i]
+  h.name, h.name_len, h.value, h.value_len = name, #name, value, #value
+end
+
 local function fill_request(req)
   if type(req) == "string" then req = { url = req } end
   if type(req) ~= "table" then error("request must be a table or a URL string", 3) end
@@ -166,39 +179,31 @@ local function fill_request(req)
   local headers = req.headers
   local n = 0
   if headers then
-    -- either a list of {name, value} pairs or a map name -> value | {values}
-    for k, v in pairs(headers) do
-      if type(k) == "number" then
-        n = n + 1
-      elseif type(v) == "table" then
-        n = n + #v
-      else
-        n = n + 1
-      end
-    end
-    if n > header_cap then
-      while header_cap < n do header_cap = header_cap * 2 end
-      header_buf = ffi_new("ski_header[?]", header_cap)
-    end
-    local i = 0
-    local function put(name, value)
-      name, value = tostring(name), tostring(value)
-      local h = header_buf[i]
-      h.name, h.name_len, h.value, h.value_len = name, #name, value, #value
-      i = i + 1
-    end
     if headers[1] then
-      for _, pair in ipairs(headers) do put(pair[1], pair[2]) end
+      -- a list of {name, value} pairs: the hot path, free of what LuaJIT cannot compile
+      n = #headers
+      grow_headers(n)
+      for i = 1, n do
+        local pair = headers[i]
+        put_header(i - 1, pair[1], pair[2])
+      end
     else
+      -- a map name -> value | {values}: convenient, though `pairs` stops LuaJIT's traces
+      for _, v in pairs(headers) do n = n + (type(v) == "table" and #v or 1) end
+      grow_headers(n)
+      local i = 0
       for k, v in pairs(headers) do
         if type(v) == "table" then
-          for _, one in ipairs(v) do put(k, one) end
+          for j = 1, #v do
+            put_header(i, k, v[j])
+            i = i + 1
+          end
         else
-          put(k, v)
+          put_header(i, k, v)
+          i = i + 1
         end
       end
     end
-    n = i
   end
   request.size = ffi.sizeof(request)
   request.cpu_ms, request.wall_ms = req.cpu_ms or 0, req.wall_ms or 0
