@@ -104,7 +104,12 @@ static void *watchdog_main(void *arg) {
           g->cpu_seen = cpu;
           g->seen_at = now;
         }
-        int64_t used = (g->seen_at - started) + (cpu - g->cpu_seen);
+        /* Before its first reading the run is charged its wall time, but never more than
+         * two ticks: a longer gap means the watchdog itself was not running (a loaded or
+         * paused machine), and a call must not be killed for that. */
+        int64_t before = g->seen_at - started;
+        if (before > 2 * TICK_NS) before = 2 * TICK_NS;
+        int64_t used = before + (cpu - g->cpu_seen);
         if (used >= budget) {
           stop_run(wd, g, seen, SKI_ECPULIMIT);
           continue;

@@ -45,8 +45,8 @@ int ski_guard_attach(uint64_t watchdog_handle, ski_engine *engine, ski_guard **o
 void ski_guard_detach(ski_guard *guard);
 /* A run starts at `now` (monotonic ns): its CPU budget (0: unlimited) and wall deadline
  * (0: none). The loop thread never reads its CPU clock (a system call, where the
- * monotonic clock is not): the watchdog does, and until its first reading it counts
- * the run's wall time as CPU time, which can only overestimate. */
+ * monotonic clock is not): the watchdog does, and until its first reading (within a
+ * tick) it counts the run's wall time as CPU time, at most two ticks of it. */
 void ski_guard_begin(ski_guard *guard, int64_t now, int64_t cpu_budget_ns, int64_t wall_deadline_ns);
 /* The run is over; returns the watchdog's reason if it stopped it (SKI_ECPULIMIT or
  * SKI_ETIMEOUT), else 0. After this the watchdog cannot signal the run any more. */
