@@ -54,11 +54,13 @@ describe("structuredClone", function()
       throws [=[ structuredClone() ]=])
   end)
 
-  it("accepts ArrayBuffers in transfer and refuses anything else", function()
-    assert.equal('[3,[1,2,3]]', js [=[
+  it("transfers ArrayBuffers (the original is detached) and refuses anything else", function()
+    assert.equal('[3,[1,2,3],0,true]', js [=[
       const buffer = new Uint8Array([1, 2, 3]).buffer;
       const c = structuredClone(buffer, { transfer: [buffer] });
-      return [c.byteLength, [...new Uint8Array(c)]];
+      let detached = false;
+      try { new Uint8Array(buffer) } catch (e) { detached = e instanceof TypeError }
+      return [c.byteLength, [...new Uint8Array(c)], buffer.byteLength, detached];
     ]=])
     assert.equal([["DataCloneError: Failed to execute 'structuredClone' on 'WorkerGlobalScope': Value at index 0 does not have a transferable type."]],
       throws [=[ structuredClone(1, { transfer: [{}] }) ]=])
