@@ -97,12 +97,17 @@ end
 local Call = {}
 Call.__index = Call
 
-local function call_free(box)
-  if box[0] ~= 0 then
-    C.ski_call_free(box[0])
-    box[0] = 0
+-- A finalizer for a handle box released by `free`; it never raises.
+local function finalizer(free)
+  return function(box)
+    if box[0] ~= 0 then
+      free(box[0])
+      box[0] = 0
+    end
   end
 end
+
+local call_free = finalizer(C.ski_call_free)
 
 local function header_list(res)
   local list = {}
@@ -155,6 +160,22 @@ function Call:close() return close_boxed(self, C.ski_call_free) end
 local Instance = {}
 Instance.__index = Instance
 
+-- Fills a ski_request struct. The struct points into the strings: the caller keeps them
+-- alive until the C call (which copies them). For hosts that build their own headers
+-- array (resty.ski points it into nginx's request memory).
+function _M.set_request(r, method, url, headers, header_count, body, cpu_ms, wall_ms)
+  r.size = ffi.sizeof(r)
+  r.cpu_ms, r.wall_ms = cpu_ms or 0, wall_ms or 0
+  r.method, r.method_len = method, #method
+  r.url, r.url_len = url, #url
+  r.headers, r.header_count = headers, header_count
+  if body then
+    r.body, r.body_len = body, #body
+  else
+    r.body, r.body_len = nil, 0
+  end
+end
+
 local function grow_headers(n)
   if n > header_cap then
     while header_cap < n do header_cap = header_cap * 2 end
@@ -205,16 +226,7 @@ local function fill_request(req)
       end
     end
   end
-  request.size = ffi.sizeof(request)
-  request.cpu_ms, request.wall_ms = req.cpu_ms or 0, req.wall_ms or 0
-  request.method, request.method_len = method, #method
-  request.url, request.url_len = url, #url
-  request.headers, request.header_count = header_buf, n
-  if body then
-    request.body, request.body_len = body, #body
-  else
-    request.body, request.body_len = nil, 0
-  end
+  _M.set_request(request, method, url, header_buf, n, body, req.cpu_ms, req.wall_ms)
 end
 
 -- Sends one request; returns a Call at once (it may still be pending).
@@ -480,12 +492,7 @@ end
 local Watchdog = {}
 Watchdog.__index = Watchdog
 
-local function watchdog_free(box)
-  if box[0] ~= 0 then
-    C.ski_watchdog_free(box[0])
-    box[0] = 0
-  end
-end
+local watchdog_free = finalizer(C.ski_watchdog_free)
 
 function _M.watchdog()
   local rc = C.ski_watchdog_new(handle_out)

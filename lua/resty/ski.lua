@@ -81,6 +81,7 @@ int statx(int dirfd, const char *path, int flags, unsigned int mask, struct rest
 -- per-worker state (set by init)
 
 local ski, C                  -- lua/ski.lua and its C namespace
+local set_request             -- ski.set_request
 local loop, loop_h            -- this worker's loop and its handle
 local watchdog                -- this worker's watchdog (CPU limits, runaway JS), if libski has one
 local has_limits = false      -- libski enforces limits itself (ABI with ski_instance_options limits)
@@ -374,6 +375,7 @@ function _M.init(opts)
   config = opts or {}
   ski = require "ski"
   C = ski.C
+  set_request = ski.set_request
   SKI_EAGAIN = C.SKI_EAGAIN
   request = ffi_new("ski_request")
   handle_out = ffi_new("uint64_t[1]")
@@ -678,15 +680,7 @@ function _M.serve(name)
   end
 
   local req = request
-  req.size = ffi.sizeof(req)
-  req.method, req.method_len = method, #method
-  req.url, req.url_len = url, #url
-  req.headers, req.header_count = header_buf, n
-  if body then
-    req.body, req.body_len = body, #body
-  else
-    req.body, req.body_len = nil, 0
-  end
+  set_request(req, method, url, header_buf, n, body)
   local inst_h = p.h
   local rc = C.ski_call_start(inst_h, req, handle_out)
   if rc ~= 0 and ffi_string(C.ski_error_name(rc)) == "SKI_EDEAD" then
