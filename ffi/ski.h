@@ -284,7 +284,7 @@ typedef struct ski_request {
   const char *url;          /* absolute URL, e.g. "http://localhost/path?q" */
   size_t url_len;
   const ski_header *headers;
-  size_t header_count;
+  size_t header_count;      /* at most 65,536 */
   const void *body;         /* NULL: no body */
   size_t body_len;
   uint32_t cpu_ms;          /* this call's CPU limit; 0: the instance's */

@@ -166,7 +166,11 @@ describe("a call", function()
       req.size = ffi.sizeof(req)
       req.header_count = 2
       assert.equal(C.SKI_EINVAL, (start(inst, req)))
-      req.header_count = 0
+      local many = ffi.new("ski_header[?]", 70000)
+      req.headers, req.header_count = many, 70000
+      assert.equal(C.SKI_EINVAL, (start(inst, req)))
+      assert.matches("at most 65536", ski.last_error())
+      req.headers, req.header_count = nil, 0
       req.body_len = 10
       assert.equal(C.SKI_EINVAL, (start(inst, req)))
       req.body_len = 0

@@ -388,6 +388,23 @@ void op_background(const v8::FunctionCallbackInfo<v8::Value> &info) {
   e->cb.background(e->host, n > 0 ? static_cast<uint32_t>(n) : 0);
 }
 
+// Scratch memory for an op, sized by its input: malloc, so that a failure is a RangeError
+// in the worker rather than std::bad_alloc, which would end the process.
+struct Scratch {
+  void *p = nullptr;
+  explicit Scratch(size_t n) : p(malloc(n ? n : 1)) {}
+  ~Scratch() { free(p); }
+  Scratch(const Scratch &) = delete;
+  Scratch &operator=(const Scratch &) = delete;
+  template <typename T> T *as() { return static_cast<T *>(p); }
+};
+
+bool scratch_failed(v8::Isolate *iso, const Scratch &s) {
+  if (s.p) return false;
+  iso->ThrowException(v8::Exception::RangeError(str(iso, "out of memory for this operation")));
+  return true;
+}
+
 // The bytes of a TypedArray/DataView argument (nullptr, 0 for anything else).
 std::pair<uint8_t *, size_t> view_bytes(v8::Local<v8::Value> v) {
   if (!v->IsArrayBufferView()) return {nullptr, 0};
@@ -428,13 +445,17 @@ void op_utf16_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   auto [sp, slen] = view_bytes(info[5]);
   int32_t state[2];
   memcpy(state, sp, sizeof state);
-  std::vector<uint16_t> out(len + 2);
+  if (len > static_cast<size_t>(v8::String::kMaxLength))
+    return void(iso->ThrowException(v8::Exception::RangeError(str(iso, "Invalid string length"))));
+  Scratch out((len + 2) * sizeof(uint16_t));
+  if (scratch_failed(iso, out)) return;
   ptrdiff_t n = ski_utf16_decode(p, len, info[2]->BooleanValue(iso), info[3]->BooleanValue(iso),
-                                 info[4]->BooleanValue(iso), state, out.data());
+                                 info[4]->BooleanValue(iso), state, out.as<uint16_t>());
   memcpy(sp, state, sizeof state);
   if (n < 0) return info.GetReturnValue().SetNull();
   v8::Local<v8::String> s;
-  if (v8::String::NewFromTwoByte(iso, out.data(), v8::NewStringType::kNormal, static_cast<int>(n)).ToLocal(&s))
+  if (v8::String::NewFromTwoByte(iso, out.as<uint16_t>(), v8::NewStringType::kNormal, static_cast<int>(n))
+          .ToLocal(&s))
     info.GetReturnValue().Set(s);
 }
 
@@ -455,10 +476,11 @@ void op_base64_encode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   size_t out_len = ski_base64_encoded_len(len);
   if (out_len > static_cast<size_t>(v8::String::kMaxLength))
     return void(iso->ThrowException(v8::Exception::RangeError(str(iso, "Invalid string length"))));
-  std::vector<char> out(out_len);
-  ski_base64_encode(p, len, out.data());
+  Scratch out(out_len);
+  if (scratch_failed(iso, out)) return;
+  ski_base64_encode(p, len, out.as<char>());
   v8::Local<v8::String> s;
-  if (v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(out.data()), v8::NewStringType::kNormal,
+  if (v8::String::NewFromOneByte(iso, out.as<uint8_t>(), v8::NewStringType::kNormal,
                                  static_cast<int>(out_len))
           .ToLocal(&s))
     info.GetReturnValue().Set(s);
@@ -471,12 +493,13 @@ void op_base64_decode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   v8::Local<v8::String> s = info[0].As<v8::String>();
   if (!s->ContainsOnlyOneByte()) return info.GetReturnValue().SetNull();
   size_t n = s->Length();
-  std::vector<uint8_t> in(n);
-  s->WriteOneByte(iso, in.data(), 0, static_cast<int>(n), v8::String::NO_NULL_TERMINATION);
+  Scratch in(n);
+  if (scratch_failed(iso, in)) return;
+  s->WriteOneByte(iso, in.as<uint8_t>(), 0, static_cast<int>(n), v8::String::NO_NULL_TERMINATION);
   std::unique_ptr<v8::BackingStore> store = new_bytes(iso, n / 4 * 3 + 3);
   if (!store) return;
   size_t len = 0;
-  if (!ski_base64_decode(reinterpret_cast<const char *>(in.data()), n, static_cast<uint8_t *>(store->Data()), &len))
+  if (!ski_base64_decode(in.as<const char>(), n, static_cast<uint8_t *>(store->Data()), &len))
     return info.GetReturnValue().SetNull();
   v8::Local<v8::ArrayBuffer> buf = v8::ArrayBuffer::New(iso, std::move(store));
   info.GetReturnValue().Set(v8::Uint8Array::New(buf, 0, len));
@@ -615,6 +638,10 @@ uint64_t fnv1a64(const unsigned char *p, size_t n) {
 }
 
 v8::StartupData startup_blob; // verified once by ski_engine_init
+
+// More than any HTTP server passes on (nginx: ~100 by default); bounds what a host's
+// header_count can make ski allocate.
+constexpr size_t kMaxRequestHeaders = 1 << 16;
 
 int verify_snapshot(const char *data, size_t size, const char *where) {
   SnapshotHeader h;
@@ -842,6 +869,9 @@ int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
   const int max = v8::String::kMaxLength;
   if (req->url_len > static_cast<size_t>(max) || req->method_len > 64)
     return ski_fail(SKI_EINVAL, "request method or URL is too long");
+  if (req->header_count > kMaxRequestHeaders)
+    return ski_fail(SKI_EINVAL, "request has %zu headers; at most %zu are accepted", req->header_count,
+                    kMaxRequestHeaders);
   Window w(e);
   v8::Isolate *iso = w.isolate;
   v8::Local<v8::Context> ctx = w.context;
