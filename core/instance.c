@@ -66,6 +66,7 @@ static const ski_engine_callbacks engine_callbacks = {
  * gets the instance's own limits. */
 void ski_run_begin(ski_instance *inst, ski_call *extra, ski_run *run) {
   run->started = 0;
+  run->owner = extra;
   if (!inst->guard) return;
   int64_t now = ski_monotonic_ns();
   int64_t budget = INT64_MAX, deadline = INT64_MAX, limit = inst->cpu_ms * MS;
@@ -96,8 +97,17 @@ int ski_run_end(ski_instance *inst, ski_run *run, int rc) {
     int64_t spent = ski_monotonic_ns() - run->started;
     if (spent > 0) {
       inst->cpu_ns += (uint64_t)spent;
-      for (ski_link *n = inst->pending.next; n != &inst->pending; n = n->next)
-        SKI_CONTAINER(n, ski_call, link)->cpu_used += spent;
+      /* Who pays: a dispatch run, the call it starts; a timer run (whose JS may continue
+       * any of the calls in flight), those calls in equal shares. Charging every call the
+       * whole of every run would kill busy instances: under load a call that merely waits
+       * would pay for all the others. */
+      if (run->owner) {
+        run->owner->cpu_used += spent;
+      } else if (inst->pending_calls) {
+        int64_t share = spent / (int64_t)inst->pending_calls;
+        for (ski_link *n = inst->pending.next; n != &inst->pending; n = n->next)
+          SKI_CONTAINER(n, ski_call, link)->cpu_used += share;
+      }
     }
   }
   int limit = ski_engine_limit_hit(inst->engine);

@@ -114,6 +114,7 @@ void ski_instance_reap_if_idle(ski_instance *inst);
  * or the limit code if the run was stopped (the instance is then dead). */
 typedef struct ski_run {
   int64_t started; /* monotonic ns; 0: not timed (no watchdog) */
+  ski_call *owner; /* the call a dispatch run starts; NULL for timers and loads */
 } ski_run;
 void ski_run_begin(ski_instance *inst, ski_call *extra, ski_run *run);
 int ski_run_end(ski_instance *inst, ski_run *run, int rc);

@@ -251,3 +251,25 @@ describe("a watchdog", function()
     assert.is_true(loop:close())
   end)
 end)
+
+describe("CPU accounting under load", function()
+  it("does not charge a waiting call for the work of the calls around it", function()
+    local loop = assert(ski.loop())
+    local wd = assert(ski.watchdog())
+    local inst = assert(loop:instance({ watchdog = wd, cpu_ms = 30 }))
+    assert(inst:load([[export default { async fetch(req) {
+      if (req.url.endsWith("/wait")) { await new Promise(r => setTimeout(r, 150)); return new Response("waited"); }
+      const end = Date.now() + 5; while (Date.now() < end) {}     // 5 ms of CPU each
+      return new Response("busy");
+    } }]]))
+    local waiting = assert(inst:start("http://x/wait"))
+    -- 20 busy calls (100 ms of CPU in all) run while the first one waits
+    for _ = 1, 20 do assert.equal("busy", assert(inst:fetch("http://x/busy")).body) end
+    assert.is_true(waiting:wait())
+    assert.equal("waited", assert(waiting:response()).body)
+    waiting:close()
+    inst:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+end)

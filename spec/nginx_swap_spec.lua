@@ -130,6 +130,7 @@ describe("nginx reload (HUP)", function()
       assert.equal(0, (srv:reload()))
       local list = wait()
       local by_status = counts(list)
+      if by_status[200] ~= 300 then print(srv:log()) end
       assert.same({ [200] = 300 }, by_status)
       -- the old workers finish and exit (bounded)
       local deadline = nginx.now() + 5
