@@ -118,7 +118,7 @@ static int lookup_locked(uint64_t handle, ski_kind kind, slot **found) {
 }
 
 int ski_handle_get(uint64_t handle, ski_kind kind, void **obj) {
-  slot *s;
+  slot *s = NULL;
   pthread_mutex_lock(&table_lock);
   int rc = lookup_locked(handle, kind, &s);
   if (rc == SKI_OK) *obj = s->obj;
@@ -127,7 +127,7 @@ int ski_handle_get(uint64_t handle, ski_kind kind, void **obj) {
 }
 
 int ski_handle_release(uint64_t handle, ski_kind kind, void **obj) {
-  slot *s;
+  slot *s = NULL;
   pthread_mutex_lock(&table_lock);
   int rc = lookup_locked(handle, kind, &s);
   if (rc == SKI_OK) {

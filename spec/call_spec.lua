@@ -4,6 +4,10 @@ local ffi = require "ffi"
 local t = require "helper.support"
 local ski, C = t.ski, t.C
 
+local function encode_uri(s)
+  return (s:gsub("[^%w%-_.!~*'()]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
 local echo = [[
   export default {
     async fetch(request) {
@@ -84,6 +88,64 @@ describe("a call", function()
       export default { async fetch(req) { return new Response(req.url + "|" + await req.text()) } }
     ]], { method = "POST", url = "http://localhost/caf%C3%A9", body = "naïve ☃" }))
     assert.equal("http://localhost/caf%C3%A9|naïve ☃", res.body)
+  end)
+
+  it("hands the handler the request as Headers keeps it: method normalised, names lowercased, values trimmed", function()
+    local res = assert(t.fetch([=[
+      export default { fetch(req) {
+        return new Response(JSON.stringify([req.method, req.url, [...req.headers]]));
+      } }
+    ]=], { method = "get", url = "HTTP://Example.COM:80/a/./b/../c?x#frag",
+          headers = { { "X-Mixed-Case", " \t v a l \t " }, { "accept", "*/*" } } }))
+    assert.equal('["GET","http://example.com/a/c?x#frag",[["accept","*/*"],["x-mixed-case","v a l"]]]', res.body)
+    res = assert(t.fetch("export default { fetch(req) { return new Response(req.method) } }",
+      { method = "patch", url = "http://localhost/" }))
+    assert.equal("patch", res.body) -- only the six Fetch normalises change case
+  end)
+
+  it("refuses a request no Request could hold: SKI_EINVAL from ski_call_start, and no call", function()
+    local inst = t.worker("export default { fetch() { return new Response('ok') } }")
+    local cases = {
+      { { method = "GE T", url = "http://x/" }, "method 'GE T' is not an HTTP method token" },
+      { { method = "", url = "http://x/" }, "is not an HTTP method token" },
+      { { url = "http://x/", headers = { { "bad name", "v" } } }, "the name 'bad name' is not an HTTP token" },
+      { { url = "http://x/", headers = { { "x-a", "1\r\nx-b: 2" } } }, "contains NUL, CR or LF" },
+      { { url = "http://x/", headers = { { "x-a", "a\0b" } } }, "contains NUL, CR or LF" },
+      { { url = "not a url" }, "Invalid URL: 'not a url'" },
+      { { url = "http://[::1/" }, "Invalid URL" },
+    }
+    for _, case in ipairs(cases) do
+      local call, err, code = inst:start(case[1])
+      assert.is_nil(call)
+      assert.equal("SKI_EINVAL", code)
+      assert.matches(case[2], err, 1, true)
+    end
+    assert.equal(0, (inst:pending()))
+    assert.equal("ok", assert(inst:fetch("http://x/")).body) -- and the instance is fine
+    inst:close()
+  end)
+
+  it("sends string bodies as UTF-8, lone surrogates as U+FFFD, and reads them back as text", function()
+    local res = assert(t.fetch([[
+      export default { async fetch() {
+        const lone = new Response("a\uD800b\u00e9\u2603");
+        const copy = lone.clone();
+        const bom = await new Response("\uFEFFhi").text();
+        const json = await new Response('{"k":[1]}').json();
+        const bytes = [...new Uint8Array(await new Response("\u00e9").arrayBuffer())];
+        const form = await new Response(new URLSearchParams("a=1&b=\u00e9")).text();
+        return new Response("a\uD800b\u00e9\u2603", {
+          headers: { "x-text": encodeURIComponent(await copy.text()), "x-bom": bom,
+                     "x-json": String(json.k[0]), "x-bytes": bytes.join(","), "x-form": form },
+        });
+      } }
+    ]]))
+    assert.equal("a\239\191\189b\195\169\226\152\131", res.body)
+    assert.equal(encode_uri("a\239\191\189b\195\169\226\152\131"), t.header(res, "x-text"))
+    assert.equal("hi", t.header(res, "x-bom"))
+    assert.equal("1", t.header(res, "x-json"))
+    assert.equal("195,169", t.header(res, "x-bytes"))
+    assert.equal("a=1&b=%C3%A9", t.header(res, "x-form"))
   end)
 
   describe("fails with a distinct code and message when the handler", function()

@@ -52,6 +52,30 @@ describe("Headers", function()
     assert.matches('^"TypeError: .+"$', throws [=[ new Headers([["only-one"]]) ]=])
   end)
 
+  it("reads a record as WebIDL says: own enumerable string keys in order, symbols refused, proxies trap by trap", function()
+    assert.equal('[["a","1"],["b","getter"],["c","3"]]', js [=[
+      const proto = { inherited: "no" };
+      const o = Object.create(proto);
+      o.c = "3"; o.a = "1";
+      Object.defineProperty(o, "hidden", { value: "no", enumerable: false });
+      Object.defineProperty(o, "b", { get() { delete o.gone; return "getter"; }, enumerable: true });
+      o.gone = "deleted by the getter before it is read";
+      return [...new Headers(o)];
+    ]=])
+    assert.matches('^"TypeError: .+"$', throws [=[ new Headers({ a: "1", [Symbol("s")]: "x" }) ]=])
+    assert.equal('["ownKeys","getOwnPropertyDescriptor:a","get:a","getOwnPropertyDescriptor:b","get:b"]', js [=[
+      const log = [];
+      const p = new Proxy({ a: "1", b: "2" }, {
+        ownKeys(t) { log.push("ownKeys"); return Reflect.ownKeys(t); },
+        getOwnPropertyDescriptor(t, k) { log.push("getOwnPropertyDescriptor:" + k); return Reflect.getOwnPropertyDescriptor(t, k); },
+        get(t, k) { log.push("get:" + String(k)); return Reflect.get(t, k); },
+        getPrototypeOf(t) { log.push("getPrototypeOf"); return Reflect.getPrototypeOf(t); },
+      });
+      new Headers(p);
+      return log.filter((e) => e !== "get:Symbol(Symbol.iterator)");
+    ]=])
+  end)
+
   it("supports delete, forEach, keys, values and entries", function()
     assert.equal('[["b"],["2"],"b=2;"]', js [=[
       const h = new Headers({ a: "1", b: "2" });

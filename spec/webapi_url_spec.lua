@@ -113,6 +113,10 @@ describe("the URL fast path for requests", function()
         "http://a.com/x?y='z'", "http://a.com/sp ace", "http://a.com/q?x y", "http://a.com/#frag",
         "http://user:pw@a.com/", "http://xn--nxasmq6b.com/", "http://a..b/", "http://a.com/%zz",
         "http://a.com/~user/!$&()*+,;=:@", "http://a.com/caf%C3%A9", "http://a.com/\\back",
+        "http://a.com/%2E./x", "http://a.com/.../x", "http://a.com/x/%2e", "http://a.com:1/", "http://a.com:99999/",
+        "http://a.com:0/", "http://0x/", "http://1.2.3.4.com/", "http://a.b.c.1/", "http://a.com:8080?q",
+        "http://a.com/?'", "http://a.com/p'q?r=s?t", "http://a-.b/", "http://a.com./", "http://.a.com/",
+        "http://a.com/\t", "http://a.com/%", "http://256.0.0.0/", "http://0.0.0.0/", "http://1.2.3.04/",
       ];
       const bad = [];
       for (const u of urls) {

@@ -3,7 +3,9 @@
 // A body is an InnerBody, held in a private field of its Request or Response (null when
 // there is no body). Its content is either
 //   - `source`: a Uint8Array the layer owns exclusively (copied in, or handed over by the
-//     host), the common case; or
+//     host), or a string that stands for its UTF-8 bytes (bodies made from strings stay
+//     strings until something needs the bytes: a handler's text response goes to the host
+//     without ever being encoded in JS; sourceBytes/sourceText convert); or
 //   - `stream`: a ReadableStream given as the body.
 // and `disturbed` says it was read (or began to be), which is what bodyUsed reports.
 //
@@ -24,7 +26,7 @@
 
 class InnerBody {
   constructor(source, stream) {
-    this.source = source; // Uint8Array or null
+    this.source = source; // Uint8Array, string (its UTF-8 bytes) or null
     this.stream = stream; // ReadableStream or null (given as the body, or made by `body`)
     this.disturbed = false;
   }
@@ -74,7 +76,7 @@ function extractBody(object, prefix) {
     }
     if (urlSearchParamsInternals.is(object)) {
       return {
-        body: new InnerBody(utf8Encode(usm.serializeUrlencoded(urlSearchParamsInternals.list(object, prefix))), null),
+        body: new InnerBody(usm.serializeUrlencoded(urlSearchParamsInternals.list(object, prefix)), null),
         type: "application/x-www-form-urlencoded;charset=UTF-8",
       };
     }
@@ -90,7 +92,7 @@ function extractBody(object, prefix) {
     }
   }
   return {
-    body: new InnerBody(utf8Encode(toDOMString(object, prefix, "The body")), null),
+    body: new InnerBody(toDOMString(object, prefix, "The body"), null),
     type: "text/plain;charset=UTF-8",
   };
 }
@@ -99,7 +101,9 @@ function extractBody(object, prefix) {
 // bodies can be consumed, and their buffers handed out, independently; a stream is teed.
 function cloneBody(inner) {
   if (inner === null) return null;
-  if (inner.source !== null) return new InnerBody(copyBytes(inner.source), null);
+  const source = inner.source;
+  if (typeof source === "string") return new InnerBody(source, null); // immutable: shared
+  if (source !== null) return new InnerBody(copyBytes(source), null);
   const branches = inner.stream.tee();
   inner.stream = branches[0];
   return new InnerBody(null, branches[1]);
@@ -139,7 +143,7 @@ function makeByteStream(ReadableStream, inner) {
         // The first read disturbs the body; after text() and friends it reads as empty.
         if (!inner.disturbed) {
           inner.disturbed = true;
-          const bytes = inner.source;
+          const bytes = sourceBytes(inner.source);
           inner.source = null;
           if (bytes !== null && TypedArrayPrototypeGetLength(bytes) > 0) controller.enqueue(bytes);
         }
@@ -157,17 +161,31 @@ function makeByteStream(ReadableStream, inner) {
 const BODY_USED_MESSAGE =
   "Body has already been used. It can only be used once. Use clone() first if you need to read it twice.";
 
-// Fetch §5.3 "consume body": the body's bytes, once. Throws (in an async caller, so the
-// promise rejects) if the body was used or its stream is locked.
+// A source's bytes (a string's UTF-8, lone surrogates as U+FFFD), or null.
+function sourceBytes(source) {
+  return typeof source === "string" ? utf8Encode(source) : source;
+}
+
+// A source's text as "UTF-8 decode" of its bytes gives it (U+FFFD for errors, no BOM):
+// for a string, without encoding it.
+function sourceText(source) {
+  if (typeof source !== "string") return utf8Decode(source);
+  const text = toWellFormed(source);
+  return StringPrototypeCharCodeAt(text, 0) === 0xfeff ? StringPrototypeSlice(text, 1) : text;
+}
+
+// Fetch §5.3 "consume body": the body's source (a Uint8Array or a string: sourceBytes and
+// sourceText read it), once. Throws (in an async caller, so the promise rejects) if the
+// body was used or its stream is locked.
 async function consumeBody(inner, prefix) {
-  if (inner === null) return new Uint8Array(0);
+  if (inner === null) return "";
   if (inner.disturbed) throw new TypeError(`${prefix}: ${BODY_USED_MESSAGE}`);
   if (isStreamLocked(inner)) throw new TypeError(`${prefix}: The body's ReadableStream is locked.`);
   inner.disturbed = true; // synchronously, so bodyUsed is true as soon as text() returns
-  const bytes = inner.source;
-  if (bytes !== null) {
+  const source = inner.source;
+  if (source !== null) {
     inner.source = null;
-    return bytes;
+    return source;
   }
   return await readStreamToEnd(inner.stream, prefix);
 }
@@ -204,15 +222,15 @@ function installBodyMixin(Class, iface, innerOf, headersOf) {
     },
     async arrayBuffer() {
       const prefix = executePrefix(iface, "arrayBuffer");
-      return bytesToArrayBuffer(await consumeBody(innerOf(this, prefix), prefix));
+      return bytesToArrayBuffer(sourceBytes(await consumeBody(innerOf(this, prefix), prefix)));
     },
     async bytes() {
       const prefix = executePrefix(iface, "bytes");
-      return new Uint8Array(bytesToArrayBuffer(await consumeBody(innerOf(this, prefix), prefix)));
+      return new Uint8Array(bytesToArrayBuffer(sourceBytes(await consumeBody(innerOf(this, prefix), prefix))));
     },
     async blob() {
       const prefix = executePrefix(iface, "blob");
-      const bytes = await consumeBody(innerOf(this, prefix), prefix);
+      const bytes = sourceBytes(await consumeBody(innerOf(this, prefix), prefix));
       const contentType = headersInternals.get(headersOf(this), "content-type");
       return blobInternals.create(bytes, contentType === null ? "" : normalizeBlobType(contentType));
     },
@@ -220,16 +238,16 @@ function installBodyMixin(Class, iface, innerOf, headersOf) {
       const prefix = executePrefix(iface, "formData");
       const inner = innerOf(this, prefix);
       const contentType = headersInternals.get(headersOf(this), "content-type");
-      const bytes = await consumeBody(inner, prefix);
+      const bytes = sourceBytes(await consumeBody(inner, prefix));
       return parseFormDataBody(bytes, contentType, prefix);
     },
     async json() {
       const prefix = executePrefix(iface, "json");
-      return JSONParse(utf8Decode(await consumeBody(innerOf(this, prefix), prefix)));
+      return JSONParse(sourceText(await consumeBody(innerOf(this, prefix), prefix)));
     },
     async text() {
       const prefix = executePrefix(iface, "text");
-      return utf8Decode(await consumeBody(innerOf(this, prefix), prefix));
+      return sourceText(await consumeBody(innerOf(this, prefix), prefix));
     },
   });
 }

@@ -111,19 +111,24 @@ class Call {
     this.settled = false;
   }
 
-  ok(payload) {
-    this.#settle(0, payload);
-  }
-
-  fail(code, message) {
-    this.#settle(code, message);
-  }
-
-  #settle(code, payload) {
+  // Ends the call with a response: its parts (responseInternals.parts) and its body (a
+  // string, sent as UTF-8; a Uint8Array; or null).
+  ok(parts, body) {
     if (this.settled) return;
     this.settled = true;
     try {
-      ops.settle(this.token, code, payload);
+      const sorted = headersInternals.sorted(parts.headers);
+      ops.respond(this.token, parts.status, parts.statusText, sorted.length / 2, headersWire(sorted), body);
+    } catch (error) {
+      emit(LEVEL_ERROR, `ski: ops.respond failed for call ${this.token}: ${describe(error)}`);
+    }
+  }
+
+  fail(code, message) {
+    if (this.settled) return;
+    this.settled = true;
+    try {
+      ops.settle(this.token, code, message);
     } catch (error) {
       emit(LEVEL_ERROR, `ski: ops.settle failed for call ${this.token}: ${describe(error)}`);
     }
@@ -159,23 +164,20 @@ const SUBJECT_LISTENER = {
   resolved: "respondWith() was given a promise that resolved to",
 };
 
-internals.dispatch = function dispatch(token, method, url, headers, body) {
+internals.dispatch = function dispatch(token, method, url, canonical, headers, body) {
   const call = new Call(token);
   try {
     let request;
     try {
-      request = requestFromHost(method, url, headers, body);
+      request = requestFromHost(method, url, canonical, headers, body);
     } catch (error) {
-      // The host's input was invalid (native code should have refused it). Not the
-      // worker's fault, but dispatch has no host-error code: ETHROWN with the reason.
-      let message;
+      // The host's request is invalid (its URL): no call starts; native code returns
+      // SKI_EINVAL with this message from ski_call_start.
       try {
-        message = String(error.message);
+        return String(error.message);
       } catch {
-        message = describe(error);
+        return describe(error);
       }
-      call.fail(ETHROWN, message);
-      return;
     }
     if (entry === null) {
       call.fail(ENOHANDLER, "dispatch was called before a successful setEntry");
@@ -196,6 +198,7 @@ internals.dispatch = function dispatch(token, method, url, headers, body) {
       }
     }
   }
+  return undefined;
 };
 
 function dispatchToHandler(call, request) {
@@ -292,7 +295,7 @@ function notAResponse(value, said) {
   return `${said} ${kind}, expected a Response`;
 }
 
-// Sends a Response to the host: [status, statusText, flat headers, body bytes or null].
+// Sends a Response to the host (ops.respond).
 function sendResponse(call, response, said) {
   const parts = responseInternals.parts(response);
   if (parts.type === "error") {
@@ -304,7 +307,7 @@ function sendResponse(call, response, said) {
   }
   const inner = parts.body;
   if (inner === null) {
-    call.ok([parts.status, parts.statusText, flatHeaders(parts.headers), null]);
+    call.ok(parts, null);
     return;
   }
   if (inner.disturbed) {
@@ -317,10 +320,10 @@ function sendResponse(call, response, said) {
   }
   // Sending consumes the body: a later text() on this Response reports it as used.
   inner.disturbed = true;
-  const bytes = inner.source;
-  if (bytes !== null) {
+  const source = inner.source;
+  if (source !== null) {
     inner.source = null;
-    call.ok([parts.status, parts.statusText, flatHeaders(parts.headers), bytes]);
+    call.ok(parts, source);
     return;
   }
   sendStreamedResponse(call, parts, inner.stream);
@@ -337,14 +340,8 @@ async function sendStreamedResponse(call, parts, stream) {
     return;
   }
   try {
-    call.ok([parts.status, parts.statusText, flatHeaders(parts.headers), bytes]);
+    call.ok(parts, bytes);
   } catch (error) {
     call.fail(ETHROWN, `ski internal error in dispatch: ${describe(error)}`);
   }
-}
-
-// The response's headers in iteration order (sorted, combined, set-cookie separate), as a
-// fresh flat array that native code may keep.
-function flatHeaders(headers) {
-  return ArrayPrototypeSlice(headersInternals.sorted(headers));
 }

@@ -188,25 +188,15 @@ class Request {
 installBodyMixin(Request, "Request", requestInternals.body, (self) => requestInternals.parts(self).headers);
 setToStringTag(Request.prototype, "Request");
 
-// The Request for a call from the host (internals.dispatch). The host's input is checked
-// like user input, except that any method token and a body with GET or HEAD are allowed:
-// a server must be able to represent whatever request arrived.
-function requestFromHost(method, url, headers, body) {
-  const prefix = "Invalid request from the host";
-  if (typeof method !== "string" || !isHTTPToken(method)) {
-    throw new TypeError(`${prefix}: method ${describeKind(method)} is not an HTTP token.`);
-  }
-  const upper = StringPrototypeToUpperCase(method);
-  if (ArrayPrototypeIncludes(NORMALIZED_METHODS, upper)) method = upper;
-  if (typeof url !== "string") throw new TypeError(`${prefix}: url is ${describeKind(url)}.`);
-  const parsed = parseAbsoluteURL(url, prefix);
-  if (body !== null && !isUint8Array(body)) {
-    throw new TypeError(`${prefix}: body is ${describeKind(body)}, expected a Uint8Array or null.`);
-  }
+// The Request for a call from the host (internals.dispatch). Native code has checked and
+// normalised the method and the headers (ski_engine_dispatch), and says whether the URL
+// is one the parser would give back unchanged; any other is parsed here, and a TypeError
+// means the host sent a request no Request can hold.
+function requestFromHost(method, url, canonical, headers, body) {
   return new Request(kInternal, {
     method,
-    url: parsed.href,
-    headers: headersFromHost(headers, "request", prefix),
+    url: canonical ? url : parseAbsoluteURL(url, "ski_request.url").href,
+    headers: headersInternals.adopt(headers, "request"),
     body: body === null ? null : new InnerBody(body, null),
     redirect: "follow",
     signal: null,

@@ -132,7 +132,7 @@ class Response {
     });
     response.#initialize(
       init,
-      { body: new InnerBody(utf8Encode(text), null), type: "application/json" },
+      { body: new InnerBody(text, null), type: "application/json" },
       prefix,
     );
     return response;

@@ -13,33 +13,10 @@ function invalidURL(input, prefix) {
   return new TypeError(`${prefix}: Invalid URL: '${input}'`);
 }
 
-// An http(s) URL that the URL parser would give back unchanged: lower-case scheme and
-// host, a host that is a plain domain or a dotted-decimal IPv4 address (not an IPv4
-// number the parser would rewrite, nor punycode to validate), no default or malformed port, a path with no dot segments and
-// nothing to percent-encode, a query likewise, no credentials, no fragment. Requests from
-// a host almost always look like this, and recognising them costs well under a
-// microsecond where whatwg-url's state machine costs several.
-const CANONICAL_HTTP_URL =
-  /^(https?):\/\/([a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::([1-9][0-9]{0,4}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%\/]*)(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@%\/?]*)?$/;
-const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?:\/|$)/i;
-const NUMERIC_LABEL = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/;
-// ...except an IPv4 address already in dotted-decimal form, which serialises as itself.
-const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
-
-function isCanonicalHTTPURL(input) {
-  const m = RegExpPrototypeExec(CANONICAL_HTTP_URL, input);
-  if (m === null) return false;
-  const scheme = m[1], host = m[2], port = m[3], path = m[4];
-  if (port !== undefined && (+port > 65535 || port === (scheme === "http" ? "80" : "443"))) return false;
-  if (RegExpPrototypeExec(NUMERIC_LABEL, host) !== null && RegExpPrototypeExec(CANONICAL_IPV4, host) === null)
-    return false;
-  if (StringPrototypeIncludes(host, "xn--")) return false;
-  return RegExpPrototypeExec(DOT_SEGMENT, path) === null;
-}
-
 // Returns { href, hasCredentials }. Throws TypeError "<prefix>: Invalid URL: '<input>'".
 function parseAbsoluteURL(input, prefix) {
-  if (isCanonicalHTTPURL(input)) return { href: input, hasCredentials: false };
+  // ski_http_is_canonical_url: a URL the parser would give back unchanged
+  if (ops.isCanonicalURL(input)) return { href: input, hasCredentials: false };
   const record = usm.basicURLParse(input);
   if (record === null) throw invalidURL(input, prefix);
   return {

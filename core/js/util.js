@@ -103,6 +103,7 @@ const NumberPrototypeValueOf = uncurryThis(Number.prototype.valueOf);
 const ObjectCreate = Object.create;
 const ObjectDefineProperty = Object.defineProperty;
 const ObjectGetOwnPropertyDescriptors = Object.getOwnPropertyDescriptors;
+const ObjectGetOwnPropertySymbols = Object.getOwnPropertySymbols;
 const ObjectGetPrototypeOf = Object.getPrototypeOf;
 const ObjectIs = Object.is;
 const ObjectKeys = Object.keys;

@@ -7,6 +7,7 @@
 
 #include "../internal.h"
 #include "../ops/base64.h"
+#include "../ops/http.h"
 #include "../ops/utf16.h"
 #include "../ops/utf8.h"
 
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <ctime>
 #include <string>
 #include <pthread.h>
@@ -250,83 +252,129 @@ void throw_type_error(v8::Isolate *iso, const char *text) {
   iso->ThrowException(v8::Exception::TypeError(str(iso, text)));
 }
 
-// Copies a flat [name, value, ...] array and a body into one block that starts with a
-// ski_response, so the host frees everything with one free().
-ski_response *response_block(v8::Isolate *iso, v8::Local<v8::Context> ctx, int status,
-                             v8::Local<v8::String> status_text, v8::Local<v8::Array> headers,
-                             v8::Local<v8::Value> body) {
-  uint32_t n = headers->Length();
-  if (n % 2) return nullptr;
-  size_t bytes = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    v8::Local<v8::Value> v;
-    if (!headers->Get(ctx, i).ToLocal(&v) || !v->IsString()) return nullptr;
-    bytes += v.As<v8::String>()->Length() + 1;
-  }
+// One block that starts with a ski_response, so the host frees everything with one
+// free(). `wire` holds the `count` headers as "name\0value\0name\0value" (Headers never
+// hold NUL), so written with one more NUL every name and value ends in place. `body` is a
+// string (written as UTF-8, lone surrogates as U+FFFD), a Uint8Array, or null. nullptr if
+// the parts are malformed or memory runs out (*oom tells which).
+ski_response *response_block(v8::Isolate *iso, int status, v8::Local<v8::String> status_text, uint32_t count,
+                             v8::Local<v8::String> wire, v8::Local<v8::Value> body, bool *oom) {
+  *oom = false;
+  if (!status_text->ContainsOnlyOneByte() || !wire->ContainsOnlyOneByte()) return nullptr;
+  size_t wire_len = static_cast<size_t>(wire->Length());
+  if ((count == 0) != (wire_len == 0)) return nullptr;
   size_t body_len = 0;
-  if (body->IsUint8Array()) body_len = body.As<v8::Uint8Array>()->ByteLength();
+  if (body->IsString()) body_len = body.As<v8::String>()->Utf8Length(iso);
+  else if (body->IsUint8Array()) body_len = body.As<v8::Uint8Array>()->ByteLength();
   else if (!body->IsNull()) return nullptr;
-  size_t text_len = status_text->Length();
-  size_t total = sizeof(ski_response) + (n / 2) * sizeof(ski_header) + bytes + text_len + 1 + body_len;
+  size_t text_len = static_cast<size_t>(status_text->Length());
+  size_t total = sizeof(ski_response) + count * sizeof(ski_header) + text_len + 1 + wire_len + 1 + body_len;
   char *block = static_cast<char *>(malloc(total));
-  if (!block) return nullptr;
+  if (!block) {
+    *oom = true;
+    return nullptr;
+  }
   auto *res = reinterpret_cast<ski_response *>(block);
   auto *hdrs = reinterpret_cast<ski_header *>(block + sizeof(ski_response));
-  char *p = reinterpret_cast<char *>(hdrs + n / 2);
-  auto put = [&](v8::Local<v8::String> s, size_t *len) {
-    char *at = p;
-    *len = s->Length();
-    s->WriteOneByte(iso, reinterpret_cast<uint8_t *>(p), 0, static_cast<int>(*len),
-                    v8::String::NO_NULL_TERMINATION);
-    p[*len] = '\0';
-    p += *len + 1;
-    return at;
-  };
+  char *text = reinterpret_cast<char *>(hdrs + count);
+  status_text->WriteOneByte(iso, reinterpret_cast<uint8_t *>(text), 0, static_cast<int>(text_len),
+                            v8::String::NO_NULL_TERMINATION);
+  text[text_len] = '\0';
+  char *w = text + text_len + 1;
+  wire->WriteOneByte(iso, reinterpret_cast<uint8_t *>(w), 0, static_cast<int>(wire_len),
+                     v8::String::NO_NULL_TERMINATION);
+  w[wire_len] = '\0';
+  // fields end at the NULs; the last one at the NUL written after the wire, no sooner
+  char *p = w, *end = w + wire_len;
+  bool ok = true;
+  for (uint32_t f = 0; ok && f < 2 * count; f++) {
+    char *stop = static_cast<char *>(memchr(p, '\0', static_cast<size_t>(end + 1 - p)));
+    ok = (stop == end) == (f + 1 == 2 * count);
+    size_t len = static_cast<size_t>(stop - p);
+    if (f % 2 == 0) {
+      hdrs[f / 2].name = p;
+      hdrs[f / 2].name_len = len;
+    } else {
+      hdrs[f / 2].value = p;
+      hdrs[f / 2].value_len = len;
+    }
+    p = stop + 1;
+  }
+  if (!ok) {
+    free(block);
+    return nullptr;
+  }
   res->size = sizeof(ski_response);
   res->status = status;
-  res->status_text = put(status_text, &res->status_text_len);
-  for (uint32_t i = 0; i < n; i += 2) {
-    ski_header *h = &hdrs[i / 2];
-    h->name = put(headers->Get(ctx, i).ToLocalChecked().As<v8::String>(), &h->name_len);
-    h->value = put(headers->Get(ctx, i + 1).ToLocalChecked().As<v8::String>(), &h->value_len);
-  }
-  res->headers = hdrs;
-  res->header_count = n / 2;
-  res->body = body_len ? p : nullptr;
+  res->status_text = text;
+  res->status_text_len = text_len;
+  res->headers = count ? hdrs : nullptr;
+  res->header_count = count;
+  char *b = end + 1;
+  res->body = body_len ? b : nullptr;
   res->body_len = body_len;
-  if (body_len) body.As<v8::Uint8Array>()->CopyContents(p, body_len);
+  if (body_len && body->IsString())
+    body.As<v8::String>()->WriteUtf8(iso, b, static_cast<int>(body_len), nullptr,
+                                     v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+  else if (body_len)
+    body.As<v8::Uint8Array>()->CopyContents(b, body_len);
   return res;
 }
 
-// ops.settle(token, code, payload): the JS layer ends a call.
+// ops.respond(token, status, statusText, count, headers, body): the JS layer ends a call
+// with a response (see response_block for the parts).
+void op_respond(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  ski_engine *e = engine_of(info);
+  if (!e) return;
+  v8::Isolate *iso = info.GetIsolate();
+  if (info.Length() < 6 || !info[0]->IsNumber() || !info[1]->IsInt32() || !info[2]->IsString() ||
+      !info[3]->IsUint32() || !info[4]->IsString())
+    return throw_type_error(iso, "respond(token, status, statusText, count, headers, body)");
+  uint64_t token = static_cast<uint64_t>(info[0].As<v8::Number>()->Value());
+  bool oom;
+  ski_engine_outcome out = {SKI_OK, nullptr,
+                            response_block(iso, info[1].As<v8::Int32>()->Value(), info[2].As<v8::String>(),
+                                           info[3].As<v8::Uint32>()->Value(), info[4].As<v8::String>(), info[5],
+                                           &oom)};
+  if (!out.response) {
+    out.code = SKI_ETHROWN;
+    out.message = oom ? "out of memory copying the response for the host"
+                      : "internal error: the JS layer sent a malformed response";
+  }
+  e->cb.settle(e->host, token, &out);
+}
+
+// ops.isCanonicalURL(string): ski_http_is_canonical_url (the parser's fast path).
+void op_is_canonical_url(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  v8::Isolate *iso = info.GetIsolate();
+  bool yes = false;
+  if (info.Length() > 0 && info[0]->IsString()) {
+    v8::Local<v8::String> s = info[0].As<v8::String>();
+    size_t n = static_cast<size_t>(s->Length());
+    if (n <= 8192 && s->ContainsOnlyOneByte()) {
+      char buf[8192];
+      s->WriteOneByte(iso, reinterpret_cast<uint8_t *>(buf), 0, static_cast<int>(n), v8::String::NO_NULL_TERMINATION);
+      yes = ski_http_is_canonical_url(buf, n);
+    }
+  }
+  info.GetReturnValue().Set(yes);
+}
+
+// ops.isProxy(value): whether its traps could observe how the layer reads it.
+void op_is_proxy(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  info.GetReturnValue().Set(info.Length() > 0 && info[0]->IsProxy());
+}
+
+// ops.settle(token, code, message): the JS layer ends a call with a failure.
 void op_settle(const v8::FunctionCallbackInfo<v8::Value> &info) {
   ski_engine *e = engine_of(info);
   if (!e) return;
   v8::Isolate *iso = info.GetIsolate();
-  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
-  if (info.Length() < 3 || !info[0]->IsNumber() || !info[1]->IsInt32())
-    return throw_type_error(iso, "settle(token, code, payload)");
+  if (info.Length() < 3 || !info[0]->IsNumber() || !info[1]->IsInt32() || info[1].As<v8::Int32>()->Value() >= 0)
+    return throw_type_error(iso, "settle(token, code < 0, message)");
   uint64_t token = static_cast<uint64_t>(info[0].As<v8::Number>()->Value());
-  ski_engine_outcome out = {info[1].As<v8::Int32>()->Value(), nullptr, nullptr};
-  std::string message;
-  if (out.code == SKI_OK) {
-    v8::Local<v8::Value> payload = info[2];
-    v8::Local<v8::Value> status, text, headers, body;
-    v8::Local<v8::Array> arr;
-    if (payload->IsArray() && (arr = payload.As<v8::Array>(), arr->Length() == 4) &&
-        arr->Get(ctx, 0).ToLocal(&status) && status->IsInt32() && arr->Get(ctx, 1).ToLocal(&text) &&
-        text->IsString() && arr->Get(ctx, 2).ToLocal(&headers) && headers->IsArray() &&
-        arr->Get(ctx, 3).ToLocal(&body))
-      out.response = response_block(iso, ctx, status.As<v8::Int32>()->Value(), text.As<v8::String>(),
-                                    headers.As<v8::Array>(), body);
-    if (!out.response) {
-      out.code = SKI_ETHROWN;
-      message = "internal error: the JS layer settled a call with a malformed response";
-    }
-  } else {
-    message = utf8(iso, info[2]);
-  }
-  out.message = message.c_str();
+  std::string message = utf8(iso, info[2]);
+  ski_engine_outcome out = {info[1].As<v8::Int32>()->Value(), message.c_str(), nullptr};
   e->cb.settle(e->host, token, &out);
 }
 
@@ -530,7 +578,7 @@ struct Op {
   v8::FunctionCallback fn;
 };
 const Op kOps[] = {
-    {"settle", op_settle},           {"utf8Encode", op_utf8_encode},     {"utf8Decode", op_utf8_decode},
+    {"settle", op_settle},           {"respond", op_respond},         {"isProxy", op_is_proxy},   {"isCanonicalURL", op_is_canonical_url},         {"utf8Encode", op_utf8_encode},     {"utf8Decode", op_utf8_decode},
     {"print", op_print},             {"now", op_now},                    {"timerArm", op_timer_arm},
     {"background", op_background},   {"randomFill", op_random_fill},     {"base64Encode", op_base64_encode},
     {"base64Decode", op_base64_decode}, {"detach", op_detach},   {"utf16Decode", op_utf16_decode},
@@ -865,41 +913,75 @@ int ski_engine_load(ski_engine *e, const char *name, const char *source, size_t 
   return fail_with(SKI_ESYNTAX, syntax_error_text(iso, ctx, further));
 }
 
+// A host's byte string (each byte one character) as a V8 string. Names (methods, header
+// names) are internalized when short, so that the layer's comparisons with literals
+// ("content-type") are pointer checks.
+v8::MaybeLocal<v8::String> byte_string(v8::Isolate *iso, const char *s, size_t n, bool name = false) {
+  return v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(n ? s : ""),
+                                    name && n <= 64 ? v8::NewStringType::kInternalized
+                                                    : v8::NewStringType::kNormal,
+                                    static_cast<int>(n));
+}
+
+// The request's header i as Headers keeps it (lowercased name, normalized value), after
+// the checks Headers' append() makes: SKI_EINVAL if the host sent something no Headers
+// could hold.
+int host_header(v8::Isolate *iso, const ski_header &h, size_t i, v8::Local<v8::Value> *name,
+                v8::Local<v8::Value> *value) {
+  const size_t max = static_cast<size_t>(v8::String::kMaxLength);
+  if (h.name_len > max || h.value_len > max) return ski_fail(SKI_EINVAL, "request header %zu is too long", i);
+  if (!ski_http_is_token(h.name, h.name_len))
+    return ski_fail(SKI_EINVAL, "request header %zu: the name '%.*s' is not an HTTP token", i,
+                    static_cast<int>(h.name_len < 64 ? h.name_len : 64), h.name ? h.name : "");
+  size_t start, len;
+  if (!ski_http_value(h.value, h.value_len, &start, &len))
+    return ski_fail(SKI_EINVAL, "request header %zu (%.*s): the value contains NUL, CR or LF", i,
+                    static_cast<int>(h.name_len < 64 ? h.name_len : 64), h.name);
+  char small[128];
+  Scratch big(h.name_len > sizeof small ? h.name_len : 0);
+  char *lower = h.name_len > sizeof small ? big.as<char>() : small;
+  if (!lower) return ski_fail(SKI_ENOMEM, "out of memory reading request header %zu", i);
+  const char *n = ski_http_lower(h.name, h.name_len, lower) ? lower : h.name;
+  v8::Local<v8::String> a, b;
+  if (!byte_string(iso, n, h.name_len, true).ToLocal(&a) || !byte_string(iso, h.value + start, len).ToLocal(&b))
+    return ski_fail(SKI_ENOMEM, "request header %zu could not be converted", i);
+  *name = a;
+  *value = b;
+  return SKI_OK;
+}
+
 int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
   const int max = v8::String::kMaxLength;
-  if (req->url_len > static_cast<size_t>(max) || req->method_len > 64)
-    return ski_fail(SKI_EINVAL, "request method or URL is too long");
+  if (req->url_len > static_cast<size_t>(max)) return ski_fail(SKI_EINVAL, "ski_request.url is too long");
   if (req->header_count > kMaxRequestHeaders)
     return ski_fail(SKI_EINVAL, "request has %zu headers; at most %zu are accepted", req->header_count,
                     kMaxRequestHeaders);
+  const char *method_bytes = req->method ? req->method : "GET";
+  size_t method_len = req->method ? req->method_len : 3;
+  if (method_len > 64 || !ski_http_is_token(method_bytes, method_len))
+    return ski_fail(SKI_EINVAL, "ski_request.method '%.*s' is not an HTTP method token",
+                    static_cast<int>(method_len < 64 ? method_len : 64), method_bytes);
+  if (const char *normal = ski_http_normal_method(method_bytes, method_len)) method_bytes = normal;
   Window w(e);
   v8::Isolate *iso = w.isolate;
   v8::Local<v8::Context> ctx = w.context;
   v8::Local<v8::String> method, url;
-  if (!v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(req->method ? req->method : "GET"),
-                                  v8::NewStringType::kNormal,
-                                  static_cast<int>(req->method ? req->method_len : 3))
-           .ToLocal(&method) ||
+  if (!byte_string(iso, method_bytes, method_len, true).ToLocal(&method) ||
       !v8::String::NewFromUtf8(iso, req->url, v8::NewStringType::kNormal, static_cast<int>(req->url_len))
            .ToLocal(&url))
-    return ski_fail(SKI_EINVAL, "request method or URL could not be converted");
+    return ski_fail(SKI_EINVAL, "ski_request.url could not be converted");
   // Built in one piece: element-wise Set goes through V8's generic property path.
-  std::vector<v8::Local<v8::Value>> flat(req->header_count * 2);
+  v8::Local<v8::Value> few[32];
+  size_t nflat = req->header_count * 2;
+  Scratch many(nflat > 32 ? nflat * sizeof(v8::Local<v8::Value>) : 0);
+  v8::Local<v8::Value> *flat = nflat > 32 ? many.as<v8::Local<v8::Value>>() : few;
+  if (!flat) return ski_fail(SKI_ENOMEM, "out of memory for %zu request headers", req->header_count);
+  if (nflat > 32) new (flat) v8::Local<v8::Value>[nflat];
   for (size_t i = 0; i < req->header_count; i++) {
-    const ski_header &h = req->headers[i];
-    v8::Local<v8::String> name, value;
-    if (h.name_len > static_cast<size_t>(max) || h.value_len > static_cast<size_t>(max) ||
-        !v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(h.name ? h.name : ""),
-                                    v8::NewStringType::kNormal, static_cast<int>(h.name_len))
-             .ToLocal(&name) ||
-        !v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(h.value ? h.value : ""),
-                                    v8::NewStringType::kNormal, static_cast<int>(h.value_len))
-             .ToLocal(&value))
-      return ski_fail(SKI_EINVAL, "request header %zu is too long", i);
-    flat[2 * i] = name;
-    flat[2 * i + 1] = value;
+    int rc = host_header(iso, req->headers[i], i, &flat[2 * i], &flat[2 * i + 1]);
+    if (rc != SKI_OK) return rc;
   }
-  v8::Local<v8::Array> headers = v8::Array::New(iso, flat.data(), flat.size());
+  v8::Local<v8::Array> headers = v8::Array::New(iso, flat, nflat);
   v8::Local<v8::Value> body = v8::Null(iso);
   if (req->body) {
     std::unique_ptr<v8::BackingStore> store = new_bytes(iso, req->body_len);
@@ -908,14 +990,19 @@ int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
     body = v8::Uint8Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, req->body_len);
   }
   v8::TryCatch tc(iso);
-  v8::Local<v8::Value> argv[] = {v8::Number::New(iso, static_cast<double>(token)), method, url, headers, body};
-  v8::Local<v8::Value> ignored;
-  if (!e->dispatch.Get(iso)->Call(ctx, v8::Undefined(iso), 5, argv).ToLocal(&ignored)) {
+  v8::Local<v8::Value> argv[] = {v8::Number::New(iso, static_cast<double>(token)), method, url,
+                                 v8::Boolean::New(iso, ski_http_is_canonical_url(req->url, req->url_len)),
+                                 headers, body};
+  v8::Local<v8::Value> refused;
+  if (!e->dispatch.Get(iso)->Call(ctx, v8::Undefined(iso), 6, argv).ToLocal(&refused)) {
     if (w.terminated()) return SKI_ETERMINATED;
     // dispatch never throws by contract; if it did (a stack overflow, say), end the call.
     std::string text = "the JS runtime failed to dispatch: " + describe(e, ctx, tc.Exception());
     ski_engine_outcome out = {SKI_ETHROWN, text.c_str(), nullptr};
     e->cb.settle(e->host, token, &out);
+  } else if (refused->IsString()) {
+    // the host's request is one no Request can hold (its URL, so far): no call started
+    return fail_with(SKI_EINVAL, utf8(iso, refused));
   }
   iso->PerformMicrotaskCheckpoint();
   return w.terminated() ? SKI_ETERMINATED : SKI_OK;
