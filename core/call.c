@@ -75,14 +75,15 @@ int ski_call_start(ski_instance_t inst_handle, const ski_request *req, ski_call_
   call->code = SKI_EAGAIN;
   call->instance = inst;
   call->cpu_limit = (int64_t)(req->cpu_ms ? req->cpu_ms : inst->cpu_ms) * 1000000;
-  call->wall_deadline = ski_monotonic_ns() + (int64_t)(req->wall_ms ? req->wall_ms : inst->wall_ms) * 1000000;
+  int64_t now = ski_monotonic_ns();
+  call->wall_deadline = now + (int64_t)(req->wall_ms ? req->wall_ms : inst->wall_ms) * 1000000;
   rc = ski_handle_new(SKI_KIND_CALL, call, &call->handle);
   if (rc != SKI_OK) {
     free(call);
     return rc;
   }
   ski_run run;
-  ski_run_begin(inst, call, &run);
+  ski_run_begin(inst, call, now, &run);
   ski_link_push(&inst->pending, &call->link);
   inst->pending_calls++;
   inst->loop->pending_calls++;

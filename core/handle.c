@@ -7,7 +7,11 @@
  *   bits 24..27  kind
  *   bits  0..23  slot index
  * Slots live in fixed chunks that never move or shrink, so a lookup never races with a
- * resize. One mutex guards the table: it is held for a few loads, never across a call. */
+ * resize. Creating and releasing take the table's mutex (the free list). Looking up does
+ * not, on the path every call takes: a slot's generation, kind and owner are one atomic
+ * word, and a handle owned by the calling thread can only be released by that thread, so
+ * when the word matches, the slot cannot change under the lookup. Watchdog handles (used
+ * from any thread) and every failed lookup take the mutex. */
 #include "internal.h"
 
 #include <pthread.h>
@@ -26,17 +30,21 @@
 #define MAX_CHUNKS ((1u << INDEX_BITS) / CHUNK_SLOTS)
 #define NO_SLOT UINT32_MAX
 
+/* A slot's identity as one word: owner thread tag (32 bits), generation, kind. */
+#define IDENTITY(owner, gen, kind) ((uint64_t)(owner) << 32 | (uint64_t)(gen) << 8 | (uint64_t)(kind))
+#define IDENTITY_OWNER(w) ((uint32_t)((w) >> 32))
+#define IDENTITY_GEN(w) ((uint32_t)((w) >> 8) & GEN_MASK)
+#define IDENTITY_KIND(w) ((unsigned)((w)&0xff))
+
 typedef struct slot {
   void *obj;
-  uint64_t owner;    /* thread tag of the owner */
-  uint32_t gen;      /* current generation; a live handle must carry it */
-  uint32_t next;     /* free list link */
-  uint8_t kind;      /* 0 while free */
+  _Atomic uint64_t identity; /* kind 0 while free */
+  uint32_t next;             /* free list link */
 } slot;
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static slot *chunks[MAX_CHUNKS];
-static uint32_t slots_used; /* slots ever handed out; those above are untouched */
+static slot *_Atomic chunks[MAX_CHUNKS];
+static _Atomic uint32_t slots_used; /* slots ever handed out; those above are untouched */
 static uint32_t free_head = NO_SLOT;
 
 static const char *const kind_names[] = {"nothing", "a loop", "an instance", "a call", "a watchdog"};
@@ -45,14 +53,21 @@ static const char *kind_name(unsigned kind) {
   return kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : "unknown kind";
 }
 
+/* Process-unique per thread, never 0 (32 bits: a process would need 4 billion threads
+ * before two shared one). */
 uint64_t ski_thread_tag(void) {
-  static atomic_uint_fast64_t next_tag = 1;
-  static _Thread_local uint64_t tag;
-  if (!tag) tag = atomic_fetch_add(&next_tag, 1);
+  static _Atomic uint32_t next_tag = 1;
+  static _Thread_local uint32_t tag;
+  if (!tag) {
+    tag = atomic_fetch_add(&next_tag, 1);
+    if (!tag) tag = atomic_fetch_add(&next_tag, 1);
+  }
   return tag;
 }
 
-static slot *slot_at(uint32_t index) { return &chunks[index / CHUNK_SLOTS][index % CHUNK_SLOTS]; }
+static slot *slot_at(uint32_t index) {
+  return &atomic_load_explicit(&chunks[index / CHUNK_SLOTS], memory_order_acquire)[index % CHUNK_SLOTS];
+}
 
 static uint64_t handle_of(uint32_t index, unsigned kind, uint32_t gen) {
   return ((uint64_t)gen << GEN_SHIFT) | ((uint64_t)kind << INDEX_BITS) | index;
@@ -61,35 +76,57 @@ static uint64_t handle_of(uint32_t index, unsigned kind, uint32_t gen) {
 int ski_handle_new(ski_kind kind, void *obj, uint64_t *out) {
   uint64_t owner = ski_thread_tag();
   pthread_mutex_lock(&table_lock);
-  uint32_t index;
+  uint32_t index, gen;
+  uint32_t used = atomic_load_explicit(&slots_used, memory_order_relaxed);
   if (free_head != NO_SLOT) {
     index = free_head;
     free_head = slot_at(index)->next;
+    gen = IDENTITY_GEN(atomic_load_explicit(&slot_at(index)->identity, memory_order_relaxed));
   } else {
-    if (slots_used == (1u << INDEX_BITS)) {
+    if (used == (1u << INDEX_BITS)) {
       pthread_mutex_unlock(&table_lock);
-      return ski_fail(SKI_ENOMEM, "handle table is full (%u live objects)", slots_used);
+      return ski_fail(SKI_ENOMEM, "handle table is full (%u live objects)", used);
     }
-    index = slots_used;
-    if (!chunks[index / CHUNK_SLOTS]) {
+    index = used;
+    if (!atomic_load_explicit(&chunks[index / CHUNK_SLOTS], memory_order_relaxed)) {
       slot *chunk = calloc(CHUNK_SLOTS, sizeof(slot));
       if (!chunk) {
         pthread_mutex_unlock(&table_lock);
         return ski_fail(SKI_ENOMEM, "out of memory growing the handle table");
       }
-      chunks[index / CHUNK_SLOTS] = chunk;
+      atomic_store_explicit(&chunks[index / CHUNK_SLOTS], chunk, memory_order_release);
     }
-    slots_used++;
-    slot_at(index)->gen = 1;
+    atomic_store_explicit(&slots_used, used + 1, memory_order_release);
+    gen = 1;
   }
   slot *s = slot_at(index);
   s->obj = obj;
-  s->owner = owner;
-  s->kind = (uint8_t)kind;
   s->next = NO_SLOT;
-  *out = handle_of(index, kind, s->gen);
+  atomic_store_explicit(&s->identity, IDENTITY(owner, gen, kind), memory_order_release);
+  *out = handle_of(index, kind, gen);
   pthread_mutex_unlock(&table_lock);
   return SKI_OK;
+}
+
+/* The slot a well-formed handle names, or NULL if it names none ski issued. */
+static slot *slot_of(uint64_t handle) {
+  unsigned hkind = (unsigned)((handle >> INDEX_BITS) & KIND_MASK);
+  uint32_t index = (uint32_t)(handle & INDEX_MASK);
+  uint32_t gen = (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK);
+  if (handle >> (GEN_SHIFT + GEN_BITS) || gen == 0 || hkind == 0 ||
+      index >= atomic_load_explicit(&slots_used, memory_order_acquire))
+    return NULL;
+  return slot_at(index);
+}
+
+/* The object of a live handle of `kind` owned by this thread, without the lock; NULL if
+ * that is not what the handle is (the caller then takes the locked path for the error). */
+static void *owned_object(uint64_t handle, ski_kind kind) {
+  if (kind == SKI_KIND_WATCHDOG || (unsigned)((handle >> INDEX_BITS) & KIND_MASK) != (unsigned)kind) return NULL;
+  slot *s = slot_of(handle);
+  if (!s) return NULL;
+  uint64_t want = IDENTITY(ski_thread_tag(), (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK), kind);
+  return atomic_load_explicit(&s->identity, memory_order_acquire) == want ? s->obj : NULL;
 }
 
 /* Finds the live slot for handle, or records why there is none. Table lock held. */
@@ -98,19 +135,19 @@ static int lookup_locked(uint64_t handle, ski_kind kind, slot **found) {
     return ski_fail(SKI_EFORKED, "ski was initialised in process %ld; forked child %ld cannot use its objects",
                     ski_init_pid(), (long)getpid());
   unsigned hkind = (unsigned)((handle >> INDEX_BITS) & KIND_MASK);
-  uint32_t index = (uint32_t)(handle & INDEX_MASK);
   uint32_t gen = (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK);
-  if (handle >> (GEN_SHIFT + GEN_BITS) || gen == 0 || hkind == 0 || index >= slots_used)
+  slot *s = slot_of(handle);
+  if (!s)
     return ski_fail(SKI_EBADHANDLE, "0x%llx is not a handle ski issued (expected %s)",
                     (unsigned long long)handle, kind_name(kind));
   if (hkind != (unsigned)kind)
     return ski_fail(SKI_EBADHANDLE, "handle 0x%llx is %s, expected %s",
                     (unsigned long long)handle, kind_name(hkind), kind_name(kind));
-  slot *s = slot_at(index);
-  if (s->gen != gen || s->kind != kind)
+  uint64_t id = atomic_load_explicit(&s->identity, memory_order_relaxed);
+  if (IDENTITY_GEN(id) != gen || IDENTITY_KIND(id) != (unsigned)kind)
     return ski_fail(SKI_EBADHANDLE, "handle 0x%llx (%s) was already freed",
                     (unsigned long long)handle, kind_name(kind));
-  if (kind != SKI_KIND_WATCHDOG && s->owner != ski_thread_tag())
+  if (kind != SKI_KIND_WATCHDOG && IDENTITY_OWNER(id) != ski_thread_tag())
     return ski_fail(SKI_EWRONGTHREAD, "handle 0x%llx (%s) belongs to another thread",
                     (unsigned long long)handle, kind_name(kind));
   *found = s;
@@ -118,6 +155,11 @@ static int lookup_locked(uint64_t handle, ski_kind kind, slot **found) {
 }
 
 int ski_handle_get(uint64_t handle, ski_kind kind, void **obj) {
+  void *fast = ski_is_forked_child() ? NULL : owned_object(handle, kind);
+  if (fast) {
+    *obj = fast;
+    return SKI_OK;
+  }
   slot *s = NULL;
   pthread_mutex_lock(&table_lock);
   int rc = lookup_locked(handle, kind, &s);
@@ -133,10 +175,8 @@ int ski_handle_release(uint64_t handle, ski_kind kind, void **obj) {
   if (rc == SKI_OK) {
     *obj = s->obj;
     s->obj = NULL;
-    s->kind = 0;
-    s->owner = 0;
-    s->gen = (s->gen + 1) & GEN_MASK;
-    if (s->gen == 0) s->gen = 1;
+    uint32_t gen = (IDENTITY_GEN(atomic_load_explicit(&s->identity, memory_order_relaxed)) + 1) & GEN_MASK;
+    atomic_store_explicit(&s->identity, IDENTITY(0, gen ? gen : 1, 0), memory_order_release);
     uint32_t index = (uint32_t)(handle & INDEX_MASK);
     s->next = free_head;
     free_head = index;
@@ -146,14 +186,13 @@ int ski_handle_release(uint64_t handle, ski_kind kind, void **obj) {
 }
 
 void *ski_handle_peek(uint64_t handle, ski_kind kind) {
-  void *obj = NULL;
+  void *obj = ski_is_forked_child() ? NULL : owned_object(handle, kind);
+  if (obj || kind != SKI_KIND_WATCHDOG) return obj;
   pthread_mutex_lock(&table_lock);
-  unsigned hkind = (unsigned)((handle >> INDEX_BITS) & KIND_MASK);
-  uint32_t index = (uint32_t)(handle & INDEX_MASK);
-  uint32_t gen = (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK);
-  if (!(handle >> (GEN_SHIFT + GEN_BITS)) && hkind == (unsigned)kind && index < slots_used) {
-    slot *s = slot_at(index);
-    if (s->gen == gen && s->kind == kind && (kind == SKI_KIND_WATCHDOG || s->owner == ski_thread_tag()))
+  slot *s = slot_of(handle);
+  if (s && (unsigned)((handle >> INDEX_BITS) & KIND_MASK) == (unsigned)kind) {
+    uint64_t id = atomic_load_explicit(&s->identity, memory_order_relaxed);
+    if (IDENTITY_GEN(id) == (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK) && IDENTITY_KIND(id) == (unsigned)kind)
       obj = s->obj;
   }
   pthread_mutex_unlock(&table_lock);

@@ -23,7 +23,7 @@ static void kill_instance(ski_instance *inst, int code);
 static void on_timer(uv_timer_t *timer) {
   ski_instance *inst = timer->data;
   ski_run run;
-  ski_run_begin(inst, NULL, &run);
+  ski_run_begin(inst, NULL, 0, &run);
   int rc = ski_engine_run_timers(inst->engine);
   if (ski_run_end(inst, &run, rc) == SKI_OK) ski_instance_reap_if_idle(inst);
 }
@@ -64,11 +64,11 @@ static const ski_engine_callbacks engine_callbacks = {
 /* The tightest CPU budget and wall deadline among the calls this run may serve: any of
  * them may be the one its JS is working for. A run serving none (a background timer)
  * gets the instance's own limits. */
-void ski_run_begin(ski_instance *inst, ski_call *extra, ski_run *run) {
+void ski_run_begin(ski_instance *inst, ski_call *extra, int64_t now, ski_run *run) {
   run->started = 0;
   run->owner = extra;
   if (!inst->guard) return;
-  int64_t now = ski_monotonic_ns();
+  if (!now) now = ski_monotonic_ns();
   int64_t budget = INT64_MAX, deadline = INT64_MAX, limit = inst->cpu_ms * MS;
   for (ski_link *n = inst->pending.next; n != &inst->pending; n = n->next) {
     ski_call *c = SKI_CONTAINER(n, ski_call, link);
@@ -300,7 +300,7 @@ int ski_instance_load(ski_instance_t handle, const char *name, const char *sourc
     return ski_fail(SKI_ESTATE, "instance 0x%llx was already loaded; create a new instance",
                     (unsigned long long)handle);
   ski_run run;
-  ski_run_begin(inst, NULL, &run);
+  ski_run_begin(inst, NULL, 0, &run);
   rc = ski_engine_load(inst->engine, name && *name ? name : "worker.js", source ? source : "", len);
   rc = ski_run_end(inst, &run, rc);
   if (inst->state == SKI_INSTANCE_DEAD)

@@ -110,13 +110,14 @@ void ski_instance_destroy(ski_instance *inst);
 /* instance.c: frees a retired instance that has nothing left in flight. */
 void ski_instance_reap_if_idle(ski_instance *inst);
 /* instance.c: a run of JS on inst (load, dispatch, timers), guarded by its limits.
- * `extra` is a call about to start, counted with the pending ones. run_end returns rc,
- * or the limit code if the run was stopped (the instance is then dead). */
+ * `extra` is a call about to start, counted with the pending ones; `now` the monotonic
+ * time if the caller has just read it, else 0. run_end returns rc, or the limit code if
+ * the run was stopped (the instance is then dead). */
 typedef struct ski_run {
   int64_t started; /* monotonic ns; 0: not timed (no watchdog) */
   ski_call *owner; /* the call a dispatch run starts; NULL for timers and loads */
 } ski_run;
-void ski_run_begin(ski_instance *inst, ski_call *extra, ski_run *run);
+void ski_run_begin(ski_instance *inst, ski_call *extra, int64_t now, ski_run *run);
 int ski_run_end(ski_instance *inst, ski_run *run, int rc);
 /* instance.c: arms the wall-time timer for a call that is left waiting. */
 void ski_instance_watch_wall(ski_instance *inst, ski_call *call);

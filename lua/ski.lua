@@ -162,12 +162,13 @@ Instance.__index = Instance
 
 -- Fills a ski_request struct. The struct points into the strings: the caller keeps them
 -- alive until the C call (which copies them). For hosts that build their own headers
--- array (resty.ski points it into nginx's request memory).
-function _M.set_request(r, method, url, headers, header_count, body, cpu_ms, wall_ms)
+-- array (resty.ski points it into nginx's request memory). `url` may be a char buffer
+-- with its length in `url_len`.
+function _M.set_request(r, method, url, headers, header_count, body, cpu_ms, wall_ms, url_len)
   r.size = ffi.sizeof(r)
   r.cpu_ms, r.wall_ms = cpu_ms or 0, wall_ms or 0
   r.method, r.method_len = method, #method
-  r.url, r.url_len = url, #url
+  r.url, r.url_len = url, url_len or #url
   r.headers, r.header_count = headers, header_count
   if body then
     r.body, r.body_len = body, #body

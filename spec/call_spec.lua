@@ -103,6 +103,19 @@ describe("a call", function()
     assert.equal("patch", res.body) -- only the six Fetch normalises change case
   end)
 
+  it("passes many headers as well as a few (both ways native code hands them over)", function()
+    local src = "export default { fetch(req) { return new Response([...req.headers].map(([k, v]) => k + '=' + v).join(',')) } }"
+    for _, count in ipairs({ 0, 1, 32, 33, 200 }) do
+      local headers, want = {}, {}
+      for i = 1, count do
+        headers[i] = { string.format("X-H%03d", i), "v" .. i }
+        want[i] = string.format("x-h%03d=v%d", i, i)
+      end
+      local res = assert(t.fetch(src, { url = "http://x/", headers = headers }))
+      assert.equal(table.concat(want, ","), res.body, count .. " headers")
+    end
+  end)
+
   it("refuses a request no Request could hold: SKI_EINVAL from ski_call_start, and no call", function()
     local inst = t.worker("export default { fetch() { return new Response('ok') } }")
     local cases = {

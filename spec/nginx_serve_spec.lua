@@ -12,7 +12,8 @@ export default { async fetch(req) {
   return new Response(JSON.stringify({
     method: req.method, url: req.url, headers: hs, length: body.length, sum: sum(body),
   }), { status: 201, headers: [["content-type", "application/json"], ["set-cookie", "a=1; Path=/"],
-        ["set-cookie", "b=2"], ["x-multi", "one"], ["x-multi", "two"]] });
+        ["set-cookie", "b=2"], ["x-multi", "one"], ["x-multi", "two"],
+        ["content-length", "999"], ["connection", "close"], ["transfer-encoding", "gzip"]] });
 } }
 ]=]
 
@@ -128,7 +129,16 @@ describe("resty.ski in nginx", function()
     assert.same({ "a=1; Path=/", "b=2" }, nginx.header_values(res, "set-cookie"))
     assert.same({ "one, two" }, nginx.header_values(res, "x-multi"))
     assert.same({ "application/json" }, nginx.header_values(res, "content-type"))
+    -- nginx frames the body: the worker's hop-by-hop headers are not passed on
     assert.same({ tostring(#res.body) }, nginx.header_values(res, "content-length"))
+    assert.same({ "keep-alive" }, nginx.header_values(res, "connection"))
+    assert.same({}, nginx.header_values(res, "transfer-encoding"))
+  end)
+
+  it("builds the URL from the server's address when an HTTP/1.0 request has no Host", function()
+    local res = assert(srv:request("/echo/old?x=1", { curl = { "--http1.0", "-H", "Host:", "-H", "Connection: keep-alive" } }))
+    assert.equal(201, res.status)
+    assert.equal("http://127.0.0.1:" .. srv.port .. "/echo/old?x=1", json_field(res.body, "url"))
   end)
 
   it("passes POST bodies byte for byte: binary, and larger than client_body_buffer_size", function()

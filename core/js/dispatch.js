@@ -164,12 +164,12 @@ const SUBJECT_LISTENER = {
   resolved: "respondWith() was given a promise that resolved to",
 };
 
-internals.dispatch = function dispatch(token, method, url, canonical, headers, body) {
+internals.dispatch = function dispatch(token, method, url, canonical, body, headers, ...inline) {
   const call = new Call(token);
   try {
     let request;
     try {
-      request = requestFromHost(method, url, canonical, headers, body);
+      request = requestFromHost(method, url, canonical, headers === null ? inline : headers, body);
     } catch (error) {
       // The host's request is invalid (its URL): no call starts; native code returns
       // SKI_EINVAL with this message from ski_call_start.

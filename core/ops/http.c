@@ -7,7 +7,13 @@
  * "|" / "~" / DIGIT / ALPHA */
 static bool is_tchar(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+  switch (c) {
+  case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
+  case '^': case '_': case '`': case '|': case '~':
+    return true;
+  default:
+    return false;
+  }
 }
 
 bool ski_http_is_token(const char *s, size_t n) {
@@ -62,8 +68,14 @@ static bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
 /* Characters the path and query states copy as they are (nothing to percent-encode);
  * the query's set lacks ' (special-query percent-encode set) and has ?. */
 static bool is_path_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-         (c != 0 && strchr("-._~!$&'()*+,;=:@%/", c) != NULL);
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
+  switch (c) {
+  case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'': case '(': case ')':
+  case '*': case '+': case ',': case ';': case '=': case ':': case '@': case '%': case '/':
+    return true;
+  default:
+    return false;
+  }
 }
 static bool is_query_char(char c) { return c == '?' || (c != '\'' && is_path_char(c)); }
 

@@ -970,31 +970,43 @@ int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
       !v8::String::NewFromUtf8(iso, req->url, v8::NewStringType::kNormal, static_cast<int>(req->url_len))
            .ToLocal(&url))
     return ski_fail(SKI_EINVAL, "ski_request.url could not be converted");
-  // Built in one piece: element-wise Set goes through V8's generic property path.
-  v8::Local<v8::Value> few[32];
-  size_t nflat = req->header_count * 2;
-  Scratch many(nflat > 32 ? nflat * sizeof(v8::Local<v8::Value>) : 0);
-  v8::Local<v8::Value> *flat = nflat > 32 ? many.as<v8::Local<v8::Value>>() : few;
-  if (!flat) return ski_fail(SKI_ENOMEM, "out of memory for %zu request headers", req->header_count);
-  if (nflat > 32) new (flat) v8::Local<v8::Value>[nflat];
-  for (size_t i = 0; i < req->header_count; i++) {
-    int rc = host_header(iso, req->headers[i], i, &flat[2 * i], &flat[2 * i + 1]);
-    if (rc != SKI_OK) return rc;
+  // The usual handful of headers travel as arguments (the JS side collects them with a
+  // rest parameter, in optimised code); more are built into an array in one piece.
+  constexpr size_t kFixed = 6, kInline = 32;
+  v8::Local<v8::Value> argv[kFixed + 2 * kInline];
+  argv[0] = v8::Number::New(iso, static_cast<double>(token));
+  argv[1] = method;
+  argv[2] = url;
+  argv[3] = v8::Boolean::New(iso, ski_http_is_canonical_url(req->url, req->url_len));
+  argv[4] = v8::Null(iso); // the body, once the headers are known to be good
+  argv[5] = v8::Null(iso);
+  size_t n = req->header_count, argc = kFixed;
+  if (n <= kInline) {
+    for (size_t i = 0; i < n; i++) {
+      int rc = host_header(iso, req->headers[i], i, &argv[kFixed + 2 * i], &argv[kFixed + 2 * i + 1]);
+      if (rc != SKI_OK) return rc;
+    }
+    argc += 2 * n;
+  } else {
+    Scratch flat_memory(2 * n * sizeof(v8::Local<v8::Value>));
+    auto *flat = flat_memory.as<v8::Local<v8::Value>>();
+    if (!flat) return ski_fail(SKI_ENOMEM, "out of memory for %zu request headers", n);
+    new (flat) v8::Local<v8::Value>[2 * n];
+    for (size_t i = 0; i < n; i++) {
+      int rc = host_header(iso, req->headers[i], i, &flat[2 * i], &flat[2 * i + 1]);
+      if (rc != SKI_OK) return rc;
+    }
+    argv[5] = v8::Array::New(iso, flat, 2 * n);
   }
-  v8::Local<v8::Array> headers = v8::Array::New(iso, flat, nflat);
-  v8::Local<v8::Value> body = v8::Null(iso);
   if (req->body) {
     std::unique_ptr<v8::BackingStore> store = new_bytes(iso, req->body_len);
     if (!store) return ski_fail(SKI_ETERMINATED, "the request body does not fit the instance's ArrayBuffer limit");
     if (req->body_len) memcpy(store->Data(), req->body, req->body_len);
-    body = v8::Uint8Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, req->body_len);
+    argv[4] = v8::Uint8Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, req->body_len);
   }
   v8::TryCatch tc(iso);
-  v8::Local<v8::Value> argv[] = {v8::Number::New(iso, static_cast<double>(token)), method, url,
-                                 v8::Boolean::New(iso, ski_http_is_canonical_url(req->url, req->url_len)),
-                                 headers, body};
   v8::Local<v8::Value> refused;
-  if (!e->dispatch.Get(iso)->Call(ctx, v8::Undefined(iso), 6, argv).ToLocal(&refused)) {
+  if (!e->dispatch.Get(iso)->Call(ctx, v8::Undefined(iso), static_cast<int>(argc), argv).ToLocal(&refused)) {
     if (w.terminated()) return SKI_ETERMINATED;
     // dispatch never throws by contract; if it did (a stack overflow, say), end the call.
     std::string text = "the JS runtime failed to dispatch: " + describe(e, ctx, tc.Exception());

@@ -66,6 +66,21 @@ end
 
 local truncated_out = ffi_new("int[1]")
 
+-- Variables read and response headers written straight from and to C memory (resty.core's
+-- FFI declarations): the URL is assembled in a buffer and the response's headers go to
+-- nginx from ski's response block, so the request path makes no Lua strings but the body.
+local var_get, set_resp_header, errmsg_ptr
+local var_value, var_len, lowcase_buf = ffi_new("char *[1]"), ffi_new("size_t[1]"), ffi_new("char[32]")
+local url_buf, url_cap = nil, 0
+if get_request then
+  local ok = pcall(require, "resty.core.var") and pcall(require, "resty.core.response")
+  if ok and pcall(function() return ngx_C.ngx_http_lua_ffi_var_get, ngx_C.ngx_http_lua_ffi_set_resp_header end) then
+    var_get, set_resp_header = ngx_C.ngx_http_lua_ffi_var_get, ngx_C.ngx_http_lua_ffi_set_resp_header
+    errmsg_ptr = require("resty.core.base").get_errmsg_ptr()
+    pcall(ffi.cdef, "int memcmp(const void *a, const void *b, size_t n);")
+  end
+end
+
 pcall(ffi.cdef, [[
 struct resty_ski_statx_ts { int64_t tv_sec; uint32_t tv_nsec; int32_t reserved; };
 struct resty_ski_statx {
@@ -111,6 +126,9 @@ local HOP = {
   ["keep-alive"] = true, ["upgrade"] = true, ["proxy-connection"] = true, ["te"] = true,
   ["trailer"] = true,
 }
+
+local HOP_LEN = {}
+for name in pairs(HOP) do HOP_LEN[#name] = true end
 
 local CONSOLE_LEVEL = { [0] = DEBUG, [1] = NOTICE, [2] = WARN, [3] = ERR }
 
@@ -489,6 +507,31 @@ local function failure_status(name)
   return 500, false
 end
 
+-- Response headers from ski's block (sorted; only set-cookie repeats, adjacent) to nginx,
+-- which copies them; hop-by-hop headers are nginx's own.
+local function write_headers(hs, n)
+  local r = get_request()
+  local prev, prev_len = nil, -1
+  for i = 0, n - 1 do
+    local h = hs[i]
+    local name, len = h.name, tonumber(h.name_len)
+    if not (HOP_LEN[len] and HOP[ffi_string(name, len)]) then
+      local again = len == prev_len and C.memcmp(name, prev, len) == 0
+      local rc = set_resp_header(r, name, len, 0, h.value, h.value_len, nil, 0, again and 0 or 1, errmsg_ptr)
+      if rc ~= 0 and rc ~= -5 then -- NGX_DECLINED: headers already sent
+        ngx_log(ERR, "ski: cannot set response header ", ffi_string(name, len), ": ",
+          rc == -1 and ffi_string(errmsg_ptr[0]) or rc)
+      end
+      prev, prev_len = name, len
+    end
+  end
+end
+
+local function set_content_length(n)
+  local text = tostring(n)
+  set_resp_header(get_request(), "Content-Length", 14, 0, text, #text, nil, 0, 1, errmsg_ptr)
+end
+
 -- writes the done call's response (or failure) and frees the call
 local function respond(p, call, rc, inst_h)
   if rc ~= 0 then
@@ -507,7 +550,9 @@ local function respond(p, call, rc, inst_h)
   local body = body_len > 0 and ffi_string(res.body, body_len) or ""
   ngx.status = status
   local n = tonumber(res.header_count)
-  if n > 0 then
+  if n > 0 and set_resp_header then
+    write_headers(res.headers, n)
+  elseif n > 0 then
     local hs = res.headers
     local prev, acc
     for i = 0, n - 1 do
@@ -525,7 +570,11 @@ local function respond(p, call, rc, inst_h)
   end
   C.ski_call_free(call)
   if status == 204 or status == 304 or status < 200 then return end
-  ngx_header["Content-Length"] = body_len
+  if set_resp_header then
+    set_content_length(body_len)
+  else
+    ngx_header["Content-Length"] = body_len
+  end
   ngx.print(body)
 end
 
@@ -631,10 +680,45 @@ local function read_body()
   return nil
 end
 
+-- Appends len bytes at ptr to url_buf at pos (growing it); returns the new end.
+local function url_append(pos, ptr, len)
+  if pos + len > url_cap then
+    local cap = url_cap > 0 and url_cap or 256
+    while cap < pos + len do cap = cap * 2 end
+    local grown = ffi_new("char[?]", cap)
+    if pos > 0 then ffi.copy(grown, url_buf, pos) end
+    url_buf, url_cap = grown, cap
+  end
+  ffi.copy(url_buf + pos, ptr, len)
+  return pos + len
+end
+
+-- Appends variable `name`; nil if it is unset or empty.
+local function url_append_var(r, pos, name)
+  if var_get(r, name, #name, lowcase_buf, 0, var_value, var_len, errmsg_ptr) ~= 0 then return nil end
+  local len = tonumber(var_len[0])
+  if len == 0 then return nil end
+  return url_append(pos, var_value[0], len)
+end
+
+-- $scheme://$http_host$request_uri in url_buf: its length, or nil without a Host header
+-- (request_url() then uses the server's name and port).
+local function request_url_buffer(r)
+  local n = url_append_var(r, 0, "scheme")
+  n = n and url_append(n, "://", 3)
+  n = n and url_append_var(r, n, "http_host")
+  return n and url_append_var(r, n, "request_uri")
+end
+
 local function request_url()
   local host = ngx_var.http_host
   if not host or host == "" then
+    -- no Host header (HTTP/1.0): the server's name, else the address it was reached at
     host = ngx_var.host
+    if not host or host == "" then
+      host = ngx_var.server_addr or "localhost"
+      if str_find(host, ":", 1, true) then host = "[" .. host .. "]" end
+    end
     local port = ngx_var.server_port
     local scheme = ngx_var.scheme
     if (scheme == "http" and port ~= "80") or (scheme == "https" and port ~= "443") then
@@ -660,10 +744,13 @@ function _M.serve(name)
   end
 
   local method = ngx_req.get_method()
-  local url = request_url()
-  local body, n
+  local url, url_len, body, n
   if get_request then
     local r = get_request()
+    if var_get then
+      url_len = request_url_buffer(r)
+      if url_len then url = url_buf end
+    end
     local has_body
     n, has_body = fill_headers_ffi(r)
     if has_body then
@@ -678,9 +765,10 @@ function _M.serve(name)
     anchor[1] = headers
     n = fill_headers_table(headers)
   end
+  if not url then url = request_url() end
 
   local req = request
-  set_request(req, method, url, header_buf, n, body)
+  set_request(req, method, url, header_buf, n, body, nil, nil, url_len)
   local inst_h = p.h
   local rc = C.ski_call_start(inst_h, req, handle_out)
   if rc ~= 0 and ffi_string(C.ski_error_name(rc)) == "SKI_EDEAD" then

@@ -192,13 +192,14 @@ function Server:reload()
 end
 
 -- One request with curl. o: method, body (string), headers ({ "Name: value", ... }),
--- host. Returns { status =, headers = { {name, value}, ... }, body = }.
+-- host, curl (more arguments for curl). Returns { status =, headers = { {name, value}, ... }, body = }.
 function Server:request(path, o)
   o = o or {}
   local args = { "curl -s -S --max-time " .. (o.timeout or 10), "-D", "-", "-o", "%BODY%" }
   if o.method then args[#args + 1] = "-X " .. q(o.method) end
   for _, h in ipairs(o.headers or {}) do args[#args + 1] = "-H " .. q(h) end
   if o.host then args[#args + 1] = "-H " .. q("Host: " .. o.host) end
+  for _, a in ipairs(o.curl or {}) do args[#args + 1] = q(a) end
   local bodyfile
   if o.body then
     bodyfile = os.tmpname()
