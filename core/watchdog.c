@@ -12,12 +12,17 @@
 #include <sched.h>
 #include <stdlib.h>
 
-/* While runs keep starting, the thread ticks every TICK_NS so that a new run need not
- * wake it (a futex wake per call would cost more than a hello call); after LINGER_NS
- * without a new run it sleeps until signalled. A run's deadline is met exactly once the
- * thread has seen the run, i.e. within TICK_NS of its start. */
-#define TICK_NS 1000000LL
-#define LINGER_NS 20000000LL
+/* While runs keep starting, the thread wakes every tick so that a new run need not wake
+ * it (a futex wake per call would cost more than a hello call); after LINGER_NS without a
+ * new run it sleeps until signalled. Once the thread has seen a run it knows when the run
+ * could at the earliest exhaust its budget (CPU time cannot pass faster than wall time)
+ * and looks again exactly then, so a tick only has to be shorter than any budget for
+ * every run to be seen in time: a quarter of the smallest budget any run was given,
+ * between TICK_MIN_NS and TICK_MAX_NS. With the default 50 ms that is ~80 wake-ups a
+ * second on a busy loop, not 1000; each one is a context switch on the loop's core. */
+#define TICK_MIN_NS 1000000LL
+#define TICK_MAX_NS 20000000LL
+#define LINGER_NS (2 * TICK_MAX_NS)
 
 enum { PHASE_IDLE = 0, PHASE_RUNNING = 1, PHASE_STOPPING = 2, PHASE_STOPPED = 3 };
 #define STATE(run, phase) ((run) << 2 | (phase))
@@ -35,6 +40,7 @@ struct ski_watchdog {
   uint64_t terminations, wakeups;
   _Atomic uint64_t runs; /* runs begun: the thread notices new ones between ticks */
   _Atomic bool idle;     /* sleeping until signalled */
+  _Atomic int64_t min_budget; /* the smallest CPU budget a run was given (ns): sets the tick */
 };
 
 /* Serialises a watchdog's lookup-and-reference against its release, so an instance
@@ -74,16 +80,36 @@ static void stop_run(ski_watchdog *wd, ski_guard *g, uint64_t seen, int reason) 
   wd->terminations++;
 }
 
+/* The CPU clocks read in one pass, so that guards sharing a thread read it once. */
+typedef struct clock_reading {
+  clockid_t clock;
+  int64_t ns;
+} clock_reading;
+
+static int64_t read_clock(clock_reading *cache, size_t *n, size_t cap, clockid_t clock) {
+  for (size_t i = 0; i < *n; i++)
+    if (cache[i].clock == clock) return cache[i].ns;
+  int64_t ns = ski_cpu_ns(clock);
+  if (*n < cap) cache[(*n)++] = (clock_reading){clock, ns};
+  return ns;
+}
+
 static void *watchdog_main(void *arg) {
   ski_watchdog *wd = arg;
   uint64_t runs_seen = 0;
   int64_t active_until = 0;
+  clock_reading clocks[16];
   pthread_mutex_lock(&wd->lock);
   while (!wd->stopping) {
     int64_t now = ski_monotonic_ns();
     int64_t next = INT64_MAX;
+    size_t nclocks = 0;
     bool running = false;
     for (ski_guard *g = wd->guards; g; g = g->next) {
+      /* (without a CPU clock for the thread, wall time stands in for it) */
+      int64_t cpu = g->cpu_clock_ok ? read_clock(clocks, &nclocks, 16, g->cpu_clock) : now;
+      int64_t cpu_before = g->cpu_at_wake;
+      g->cpu_at_wake = cpu;
       uint64_t seen = atomic_load_explicit(&g->state, memory_order_acquire);
       if (PHASE(seen) != PHASE_RUNNING) continue;
       int64_t started = atomic_load_explicit(&g->started, memory_order_relaxed);
@@ -98,18 +124,18 @@ static void *watchdog_main(void *arg) {
       }
       if (deadline && deadline < next) next = deadline;
       if (budget) {
-        int64_t cpu = ski_cpu_ns(g->cpu_clock);
         if (g->seen_run != seen >> 2) {
+          /* First sight of this run. What it used before is at most its wall time so far
+           * and at most what its thread used since the previous pass: the first bound is
+           * exact for a run that had the CPU, the second keeps a descheduled thread (a
+           * loaded machine) or a late watchdog from being charged time it did not run. */
+          int64_t before = now - started;
+          if (cpu_before && cpu - cpu_before < before) before = cpu - cpu_before;
           g->seen_run = seen >> 2;
+          g->charged = before > 0 ? before : 0;
           g->cpu_seen = cpu;
-          g->seen_at = now;
         }
-        /* Before its first reading the run is charged its wall time, but never more than
-         * two ticks: a longer gap means the watchdog itself was not running (a loaded or
-         * paused machine), and a call must not be killed for that. */
-        int64_t before = g->seen_at - started;
-        if (before > 2 * TICK_NS) before = 2 * TICK_NS;
-        int64_t used = before + (cpu - g->cpu_seen);
+        int64_t used = g->charged + (cpu - g->cpu_seen);
         if (used >= budget) {
           stop_run(wd, g, seen, SKI_ECPULIMIT);
           continue;
@@ -120,10 +146,13 @@ static void *watchdog_main(void *arg) {
         if (at < next) next = at;
       }
     }
+    int64_t tick = atomic_load_explicit(&wd->min_budget, memory_order_relaxed) / 4;
+    if (tick < TICK_MIN_NS) tick = TICK_MIN_NS;
+    if (tick > TICK_MAX_NS) tick = TICK_MAX_NS;
     uint64_t runs = atomic_load(&wd->runs);
     if (running || runs != runs_seen) active_until = now + LINGER_NS;
     runs_seen = runs;
-    if (now < active_until && now + TICK_NS < next) next = now + TICK_NS;
+    if (now < active_until && now + tick < next) next = now + tick;
     if (next == INT64_MAX) {
       /* Going to sleep until signalled. A run that began after the scan either sees
        * `idle` and signals, or is seen here in `runs` (both sequentially consistent). */
@@ -155,6 +184,7 @@ int ski_watchdog_new(ski_watchdog_t *out) {
   pthread_condattr_destroy(&attr);
   pthread_mutex_init(&wd->lock, NULL);
   wd->refs = 1;
+  atomic_init(&wd->min_budget, INT64_MAX);
   int rc = pthread_create(&wd->thread, NULL, watchdog_main, wd);
   if (rc != 0) {
     watchdog_destroy(wd);
@@ -213,7 +243,8 @@ int ski_watchdog_get_stats(ski_watchdog_t handle, ski_watchdog_stats *out) {
 int ski_guard_attach(uint64_t watchdog_handle, ski_engine *engine, ski_guard **out) {
   ski_guard *g = calloc(1, sizeof *g);
   if (!g) return ski_fail(SKI_ENOMEM, "out of memory attaching a watchdog");
-  if (pthread_getcpuclockid(pthread_self(), &g->cpu_clock) != 0) g->cpu_clock = CLOCK_THREAD_CPUTIME_ID;
+  /* CLOCK_THREAD_CPUTIME_ID would be the watchdog's own clock when it reads it */
+  g->cpu_clock_ok = pthread_getcpuclockid(pthread_self(), &g->cpu_clock) == 0;
   g->engine = engine;
   ski_watchdog *wd;
   pthread_mutex_lock(&lifetime_lock);
@@ -259,7 +290,15 @@ void ski_guard_begin(ski_guard *g, int64_t now, int64_t cpu_budget_ns, int64_t w
   atomic_store_explicit(&g->wall_deadline, wall_deadline_ns, memory_order_relaxed);
   atomic_store_explicit(&g->state, STATE(++g->runs, PHASE_RUNNING), memory_order_release);
   atomic_fetch_add(&wd->runs, 1);
-  if (atomic_load(&wd->idle)) { /* ticking, it sees this run within a tick unwoken */
+  /* A smaller budget than any before shortens the tick: the thread must hear of it now,
+   * or this very run could end its budget before the next tick sees it. */
+  bool smaller = false;
+  if (cpu_budget_ns) {
+    int64_t min = atomic_load_explicit(&wd->min_budget, memory_order_relaxed);
+    while (cpu_budget_ns < min && !(smaller = atomic_compare_exchange_weak(&wd->min_budget, &min, cpu_budget_ns))) {
+    }
+  }
+  if (smaller || atomic_load(&wd->idle)) { /* ticking, it sees this run within a tick unwoken */
     pthread_mutex_lock(&wd->lock);
     pthread_cond_signal(&wd->wake);
     pthread_mutex_unlock(&wd->lock);

@@ -22,6 +22,7 @@ typedef struct ski_guard {
   ski_watchdog *watchdog;
   ski_engine *engine;
   clockid_t cpu_clock;    /* CPU clock of the instance's thread */
+  bool cpu_clock_ok;      /* pthread_getcpuclockid gave one */
   _Atomic uint64_t state;
   uint64_t runs;          /* the loop thread's run counter */
   /* the run's limits (atomic only so that a read racing the next run's write is defined;
@@ -30,9 +31,11 @@ typedef struct ski_guard {
   _Atomic int64_t wall_deadline; /* monotonic ns; 0: none */
   _Atomic int64_t cpu_budget;    /* ns of CPU the run may use; 0: none */
   int reason;             /* set by the watchdog before STOPPED */
-  /* the watchdog's own: its first reading of the thread's CPU clock in a run */
+  /* the watchdog's own: the thread's CPU clock at its previous pass, and for the run it
+   * has seen, the clock then and the CPU time charged for before */
+  int64_t cpu_at_wake;
   uint64_t seen_run;
-  int64_t cpu_seen, seen_at;
+  int64_t cpu_seen, charged;
   struct ski_guard *prev, *next; /* the watchdog's list, under its lock */
 } ski_guard;
 
@@ -45,8 +48,9 @@ int ski_guard_attach(uint64_t watchdog_handle, ski_engine *engine, ski_guard **o
 void ski_guard_detach(ski_guard *guard);
 /* A run starts at `now` (monotonic ns): its CPU budget (0: unlimited) and wall deadline
  * (0: none). The loop thread never reads its CPU clock (a system call, where the
- * monotonic clock is not): the watchdog does, and until its first reading (within a
- * tick) it counts the run's wall time as CPU time, at most two ticks of it. */
+ * monotonic clock is not): the watchdog does, and charges a run for the time before it
+ * first saw it with the smaller of its wall time and its thread's CPU time since the
+ * watchdog's previous pass. */
 void ski_guard_begin(ski_guard *guard, int64_t now, int64_t cpu_budget_ns, int64_t wall_deadline_ns);
 /* The run is over; returns the watchdog's reason if it stopped it (SKI_ECPULIMIT or
  * SKI_ETIMEOUT), else 0. After this the watchdog cannot signal the run any more. */

@@ -242,6 +242,31 @@ describe("a watchdog", function()
     wd.box[0] = 0
   end)
 
+  it("wakes tens of times a second on a busy loop, not once per run or per millisecond", function()
+    local loop, wd, inst = hostile({ cpu_ms = 200 }) -- a tick of 20 ms
+    assert(inst:load("export default { fetch() { return new Response('quick') } }"))
+    local before = assert(wd:stats()).wakeups
+    local calls, start = 0, os.clock()
+    while os.clock() - start < 0.5 do
+      assert(inst:fetch("http://x/"))
+      calls = calls + 1
+    end
+    local wakeups = assert(wd:stats()).wakeups - before
+    assert.is_true(calls > 1000, calls .. " calls")
+    -- 0.5 s of CPU at one pass per 20 ms is ~25 (plus the linger); 1 ms ticks made 500
+    assert.is_true(wakeups < 100, wakeups .. " wake-ups for " .. calls .. " calls")
+    inst:close()
+    -- and a run with a budget below the tick is still seen and stopped
+    local spin = assert(loop:instance({ watchdog = wd, cpu_ms = 200 }))
+    assert(spin:load("export default { fetch() { for (;;) {} } }"))
+    local res, _, name = spin:fetch({ url = "http://x/", cpu_ms = 3 })
+    assert.is_nil(res)
+    assert.equal("SKI_ECPULIMIT", name)
+    spin:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+
   it("keeps instances running after it is freed (without CPU enforcement)", function()
     local loop, wd, inst = hostile()
     assert(inst:load("export default { fetch() { return new Response('ok') } }"))
