@@ -57,7 +57,9 @@ static const char *kind_name(unsigned kind) {
  * before two shared one). */
 uint64_t ski_thread_tag(void) {
   static _Atomic uint32_t next_tag = 1;
-  static _Thread_local uint32_t tag;
+  /* initial-exec: read on every handle lookup, and the general dynamic model makes each
+   * read a __tls_get_addr call; four bytes fit glibc's static TLS reserve for dlopen */
+  static _Thread_local uint32_t tag __attribute__((tls_model("initial-exec")));
   if (!tag) {
     tag = atomic_fetch_add(&next_tag, 1);
     if (!tag) tag = atomic_fetch_add(&next_tag, 1);

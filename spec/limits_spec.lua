@@ -93,6 +93,24 @@ describe("a hostile worker", function()
     } }]], "SKI_EMEMLIMIT", "ArrayBuffers reached their limit %(16 MB", { cpu_ms = 5000 }):close()
   end)
 
+  it("growing a huge structure inside one builtin is stopped when the builtin returns, not by ending the process", function()
+    -- 2^25 + 1 elements make a dictionary that Array.prototype.fill grows in C++, where
+    -- termination cannot land: ~1 GB in ever larger single blocks, far past 16 MB
+    call_fails("export default { fetch() { new Array(33554433).fill(0); return new Response('no') } }",
+      "SKI_EHEAPLIMIT", "heap reached its limit %(16 MB", { heap_mb = 16, cpu_ms = 60000 })
+  end)
+
+  it("splitting a giant string into characters gets a RangeError, not a V8 abort", function()
+    local res = assert(t.fetch([[export default { fetch() {
+      const s = "ab".repeat(2 ** 26);
+      let caught = "none";
+      try { s.split(""); } catch (e) { caught = e.name + ": " + e.message; }
+      return new Response([caught, "a,b".split(",").length, "abc".split("", 2).join("|"),
+        String.prototype.split.name, String.prototype.split.length].join(" / "));
+    } }]]))
+    assert.equal("RangeError: Invalid array length / 2 / a|b / split / 2", res.body)
+  end)
+
   it("recursing without end gets a RangeError it could catch, and its instance lives on", function()
     local loop, wd, inst = hostile()
     assert(inst:load([[export default { fetch(req) {

@@ -181,7 +181,7 @@ class Headers {
   #append(name, value, prefix) {
     const lowerName = checkHeaderName(name, prefix);
     value = checkHeaderValue(value, lowerName, prefix);
-    this.#checkMutable(prefix);
+    if (this.#guard === "immutable") this.#checkMutable(prefix); // (throws; kept out of line)
     ArrayPrototypePush(this.#list, lowerName, value);
     this.#sorted = null;
   }

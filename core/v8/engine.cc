@@ -25,6 +25,7 @@
 #include <ctime>
 #include <string>
 #include <pthread.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <vector>
 
@@ -111,6 +112,7 @@ struct ski_engine {
   CappedAllocator *allocator = nullptr;
   ski_engine_limits limits{};
   uintptr_t stack_floor = 0; // lowest address JS may reach on the owner thread's stack
+  uintptr_t stack_limit = 0; // the limit V8 has now (SetStackLimit)
   int limit_hit = 0;         // SKI_EHEAPLIMIT / SKI_EMEMLIMIT
   v8::Global<v8::Context> context;
   v8::Global<v8::Function> dispatch, set_entry, is_import_error, describe;
@@ -142,6 +144,17 @@ uintptr_t stack_limit_here(ski_engine *e) {
   return std::max(limit, e->stack_floor);
 }
 
+// V8's SetStackLimit takes the isolate's execution-access mutex, and a host enters from
+// nearly the same depth every time: the limit is moved only when the entry point moved
+// by more than an eighth of the allowance (at most 16 KB). Both limits respect the floor.
+void set_stack_limit(ski_engine *e) {
+  uintptr_t limit = stack_limit_here(e), now = e->stack_limit;
+  uintptr_t slack = std::min<uintptr_t>(16u << 10, e->limits.stack_bytes / 8);
+  if (now && (limit > now ? limit - now : now - limit) <= slack) return;
+  e->isolate->SetStackLimit(limit);
+  e->stack_limit = limit;
+}
+
 struct Window : EnterStackCheck {
   v8::Isolate *isolate;
   v8::Isolate::Scope isolate_scope;
@@ -151,7 +164,7 @@ struct Window : EnterStackCheck {
   explicit Window(ski_engine *e)
       : isolate(e->isolate), isolate_scope(e->isolate), handle_scope(e->isolate),
         context(e->context.Get(e->isolate)), context_scope(context) {
-    isolate->SetStackLimit(stack_limit_here(e));
+    set_stack_limit(e);
   }
   bool terminated() const { return isolate->IsExecutionTerminating(); }
 };
@@ -186,13 +199,28 @@ std::unique_ptr<v8::BackingStore> new_bytes(v8::Isolate *iso, size_t n) {
       e->allocator);
 }
 
+// The most a dying isolate may grow past its limit while its termination is pending:
+// a quarter of the machine's memory, at most 8 GB.
+size_t dying_heap_cap() {
+  static const size_t cap = [] {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    size_t ram = pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : (size_t{4} << 30);
+    return std::min(ram / 4, size_t{8} << 30);
+  }();
+  return cap;
+}
+
 size_t near_heap_limit(void *data, size_t current, size_t initial) {
   auto *e = static_cast<ski_engine *>(data);
   hit_limit(e, SKI_EHEAPLIMIT);
   // Headroom is mandatory: returning the same limit lets V8 abort the process with a
-  // fatal OOM before the termination lands. Capped, so one runaway cannot take the host.
-  size_t hard_cap = 4 * initial + (256u << 20);
-  return std::min(std::max(current * 2, current + (64u << 20)), std::max(hard_cap, current + (16u << 20)));
+  // fatal OOM before the termination lands. And termination lands only when JS runs
+  // again: a builtin working in C++ (Array.prototype.fill over a dictionary of 50 M
+  // elements, say) keeps allocating, in ever larger single blocks as its table doubles.
+  // So the limit doubles each time, up to dying_heap_cap(); the isolate is disposed as
+  // soon as the builtin returns. Past the cap nothing can save the process.
+  size_t cap = std::max(dying_heap_cap(), initial + (64u << 20));
+  return std::max(cap, current + (16u << 20));
 }
 
 v8::Local<v8::String> str(v8::Isolate *iso, const char *s) {
@@ -832,7 +860,7 @@ int ski_engine_new(const ski_engine_limits *limits, ski_engine **out) {
   e->isolate->SetData(0, e);
   e->isolate->AddNearHeapLimitCallback(near_heap_limit, e);
   e->allocator->watch(e->isolate);
-  e->isolate->SetStackLimit(stack_limit_here(e));
+  set_stack_limit(e);
   e->isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   e->isolate->SetHostImportModuleDynamicallyCallback(reject_dynamic_import);
   int rc;
