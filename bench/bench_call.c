@@ -1,14 +1,30 @@
 /* Cold start and call latency of the hello worker, straight through the C ABI.
  *   ski-bench-call [runs]
  * Prints medians (and p90) of: a cold start (instance new + load + first response), the
- * same from a prewarmed isolate, one warm hello call (start + response + free), and, as a same-process
- * baseline, an empty ABI round trip (ski_call_response on a done call). */
+ * same from a prewarmed isolate, one warm hello call (start + response + free), the
+ * request nginx hands over (a Host header, a URL with a port) to the worker of
+ * bench/nginx/run (a content-type header), and, as a same-process baseline, an empty ABI
+ * round trip (ski_call_response on a done call). */
 #include "bench_util.h"
 
 #include <stdbool.h>
 
 static const char hello[] =
     "export default { fetch(request) { return new Response('Hello World'); } };\n";
+static const char hello_typed[] =
+    "export default { fetch() { return new Response('Hello World', { headers: { 'content-type': 'text/plain' } }); } };\n";
+
+/* What resty.ski sends for `wrk http://127.0.0.1:8080/ski/hello`. */
+static void nginx_like_call(ski_instance_t inst) {
+  static const ski_header host[] = {{.name = "Host", .name_len = 4, .value = "127.0.0.1:8080", .value_len = 14}};
+  static const char url[] = "http://127.0.0.1:8080/ski/hello";
+  ski_request req = {.size = sizeof req, .method = "GET", .method_len = 3, .url = url, .url_len = sizeof url - 1,
+                     .headers = host, .header_count = 1};
+  ski_call_t call;
+  CHECK(ski_call_start(inst, &req, &call));
+  bench_expect_hello(call);
+  CHECK(ski_call_free(call));
+}
 
 static void report(const char *what, double *t, int n) {
   double p90 = bench_quantile(t, n, 0.9);
@@ -58,6 +74,16 @@ int main(int argc, char **argv) {
     t[i] = bench_now_us() - t0;
   }
   report("hello call (start+response+free)", t, calls);
+
+  ski_instance_t typed = bench_instance(loop, NULL, hello_typed);
+  for (int i = 0; i < 1000; i++) nginx_like_call(typed);
+  for (int i = 0; i < calls; i++) {
+    double t0 = bench_now_us();
+    nginx_like_call(typed);
+    t[i] = bench_now_us() - t0;
+  }
+  report("nginx-like hello call", t, calls);
+  CHECK(ski_instance_free(typed));
 
   ski_call_t done;
   one_call(inst, &done);
