@@ -60,6 +60,7 @@ function isUnusable(inner) {
 // { body: InnerBody, type: string or null }. Unknown objects convert to a string, as the
 // WebIDL union (which includes USVString) says: new Response({}) has "[object Object]".
 function extractBody(object, prefix) {
+  if (typeof object === "string") return { body: new InnerBody(object, null), type: "text/plain;charset=UTF-8" };
   const view = bufferSourceView(object);
   if (view !== undefined) {
     return { body: new InnerBody(copyBytes(view), null), type: null };

@@ -86,9 +86,9 @@ class Headers {
   // Cache of "sort and combine" (flat, like #list); dropped on every change.
   #sorted = null;
 
-  constructor(init = undefined) {
+  constructor(init = undefined, guard = undefined) {
     if (init === kInternal) {
-      this.#guard = arguments[1];
+      this.#guard = guard;
       return;
     }
     if (init !== undefined) this.#fill(init, constructPrefix("Headers"));

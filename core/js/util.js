@@ -103,6 +103,7 @@ const NumberPrototypeValueOf = uncurryThis(Number.prototype.valueOf);
 const ObjectCreate = Object.create;
 const ObjectDefineProperty = Object.defineProperty;
 const ObjectGetOwnPropertyDescriptors = Object.getOwnPropertyDescriptors;
+const ObjectFreeze = Object.freeze;
 const ObjectGetOwnPropertySymbols = Object.getOwnPropertySymbols;
 const ObjectGetPrototypeOf = Object.getPrototypeOf;
 const ObjectIs = Object.is;
@@ -284,10 +285,12 @@ function toUnsignedShort(value) {
 
 // WebIDL dictionaries: undefined and null mean "all defaults", objects are read member by
 // member (in lexicographical order, by the caller), anything else is a TypeError.
+// Defaults come from an object with no prototype, so nothing is read from a polluted
+// Object.prototype when the caller passed no dictionary at all; one frozen object for all.
+const EMPTY_DICTIONARY = ObjectFreeze({ __proto__: null });
+
 function toDictionary(value, prefix, type) {
-  // Defaults come from an object with no prototype, so nothing is read from a polluted
-  // Object.prototype when the caller passed no dictionary at all.
-  if (value === undefined || value === null) return { __proto__: null };
+  if (value === undefined || value === null) return EMPTY_DICTIONARY;
   if (typeof value === "object" || typeof value === "function") return value;
   throw new TypeError(`${prefix}: The provided value is not of type '${type}'.`);
 }

@@ -3,23 +3,29 @@
 
 #include <string.h>
 
-/* tchar: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" /
- * "|" / "~" / DIGIT / ALPHA */
-static bool is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-  case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
-  case '^': case '_': case '`': case '|': case '~':
-    return true;
-  default:
-    return false;
-  }
-}
+/* What each byte may be, as bits (bytes from 0x80 are none of these):
+ *   PATH   copied as is by the URL path state (nothing to percent-encode)
+ *   QUERY  likewise for a special URL's query (no ', and ?)
+ *   HOST   a lowercase domain label character: a-z 0-9 -
+ *   TCHAR  RFC 9110 tchar: ALPHA DIGIT and !#$%&'*+-.^_`|~ */
+enum { PATH = 1, QUERY = 2, HOST = 4, TCHAR = 8 };
+static const unsigned char byte_class[256] = {
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0, 11,  0,  8, 11, 11, 11,  9,  3,  3, 11, 11,  3, 15, 11,  3,
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  3,  3,  0,  3,  0,  2,
+     3, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,
+    11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11,  0,  0,  0,  8, 11,
+     8, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  0,  8,  0, 11,  0,
+};
+
+static bool is(unsigned char c, int what) { return byte_class[c] & what; }
 
 bool ski_http_is_token(const char *s, size_t n) {
   if (n == 0) return false;
   for (size_t i = 0; i < n; i++)
-    if (!is_tchar((unsigned char)s[i])) return false;
+    if (!is((unsigned char)s[i], TCHAR)) return false;
   return true;
 }
 
@@ -61,23 +67,8 @@ const char *ski_http_normal_method(const char *s, size_t n) {
   return NULL;
 }
 
-static bool is_host_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); }
-
-/* Characters the path and query states copy as they are (nothing to percent-encode);
- * the query's set lacks ' (special-query percent-encode set) and has ?. */
-static bool is_path_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
-  switch (c) {
-  case '-': case '.': case '_': case '~': case '!': case '$': case '&': case '\'': case '(': case ')':
-  case '*': case '+': case ',': case ';': case '=': case ':': case '@': case '%': case '/':
-    return true;
-  default:
-    return false;
-  }
-}
-static bool is_query_char(char c) { return c == '?' || (c != '\'' && is_path_char(c)); }
 
 /* A label the host parser reads as a number: decimal, or 0x followed by hex digits. */
 static bool is_numeric_label(const char *s, size_t n) {
@@ -139,7 +130,7 @@ bool ski_http_is_canonical_url(const char *s, size_t n) {
     if (s[i] == '.') {
       if (i == label) return false; /* empty label */
       label = i + 1;
-    } else if (!is_host_char(s[i])) {
+    } else if (!is((unsigned char)s[i], HOST)) {
       return false;
     }
   }
@@ -148,7 +139,7 @@ bool ski_http_is_canonical_url(const char *s, size_t n) {
   size_t hn = i - host;
   if (is_numeric_label(s + label, i - label) && !is_dotted_ipv4(h, hn)) return false;
   for (size_t k = 0; k + 4 <= hn; k++)
-    if (memcmp(h + k, "xn--", 4) == 0) return false;
+    if (h[k] == 'x' && memcmp(h + k, "xn--", 4) == 0) return false;
   if (i < n && s[i] == ':') {
     size_t p = ++i;
     long port = 0;
@@ -158,10 +149,10 @@ bool ski_http_is_canonical_url(const char *s, size_t n) {
   }
   if (i == n || s[i] != '/') return false;
   size_t path = i;
-  while (i < n && is_path_char(s[i])) i++;
+  while (i < n && is((unsigned char)s[i], PATH)) i++;
   size_t path_end = i;
   if (i < n && s[i] == '?')
-    while (++i < n && is_query_char(s[i])) {
+    while (++i < n && is((unsigned char)s[i], QUERY)) {
     }
   if (i != n) return false;
   return !has_dot_segment(s + path, path_end - path);
