@@ -14,6 +14,7 @@ enum {
   DEFAULT_HEAP_MB = 128,
   DEFAULT_ARRAYBUFFER_MB = 128,
   DEFAULT_STACK_KB = 512,
+  MIN_HEAP_MB = 8,
 };
 
 #define MS 1000000LL
@@ -244,6 +245,11 @@ int ski_instance_new(ski_loop_t loop_handle, const ski_instance_options *opts, s
   if (opts->heap_mb > 65536 || opts->arraybuffer_mb > 1048576 || opts->stack_kb > 65536)
     return ski_fail(SKI_EINVAL, "instance limits out of range (heap_mb %u, arraybuffer_mb %u, stack_kb %u)",
                     opts->heap_mb, opts->arraybuffer_mb, opts->stack_kb);
+  /* V8 aborts the process (a fatal OOM while deserialising) when the startup snapshot's
+   * heap does not fit; it needs about 5 MB. */
+  if (opts->heap_mb && opts->heap_mb < MIN_HEAP_MB)
+    return ski_fail(SKI_EINVAL, "heap_mb %u is below the minimum of %u MB (an isolate needs about 5 MB to start)",
+                    opts->heap_mb, MIN_HEAP_MB);
   ski_loop *loop;
   int rc = ski_handle_get(loop_handle, SKI_KIND_LOOP, (void **)&loop);
   if (rc != SKI_OK) return rc;

@@ -203,7 +203,7 @@ typedef struct ski_instance_options {
   ski_watchdog_t watchdog; /* 0: none (CPU time is then not limited) */
   uint32_t cpu_ms;         /* CPU time per call, and for the load [50 ms] */
   uint32_t wall_ms;        /* wall time per call, and for the load [30,000 ms] */
-  uint32_t heap_mb;        /* V8 heap [128 MB] */
+  uint32_t heap_mb;        /* V8 heap [128 MB]; at least 8 */
   uint32_t arraybuffer_mb; /* all ArrayBuffers together [128 MB] */
   uint32_t stack_kb;       /* native stack JS may use per entry [512 KB] */
 } ski_instance_options;

@@ -236,9 +236,20 @@ describe("limits", function()
 
   it("reject out-of-range values", function()
     local loop = assert(ski.loop())
-    local inst, _, name = loop:instance({ heap_mb = 1e6 })
+    local inst, err, name = loop:instance({ heap_mb = 1e6 })
     assert.is_nil(inst)
     assert.equal("SKI_EINVAL", name)
+    -- below ~5 MB V8 would abort the process while deserialising the snapshot
+    for _, mb in ipairs({ 1, 4, 7 }) do
+      inst, err, name = loop:instance({ heap_mb = mb })
+      assert.is_nil(inst)
+      assert.equal("SKI_EINVAL", name)
+      assert.matches("below the minimum of 8 MB", err)
+    end
+    inst = assert(loop:instance({ heap_mb = 8 }))
+    assert(inst:load("export default { fetch() { return new Response('small') } }"))
+    assert.equal("small", assert(inst:fetch("http://x/")).body)
+    inst:close()
     inst, _, name = loop:instance({ watchdog = { handle = 12345 } })
     assert.is_nil(inst)
     assert.equal("SKI_EBADHANDLE", name)
