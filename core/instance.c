@@ -53,11 +53,40 @@ static void console_line(void *host, int level, const char *text, size_t len) {
   ski_console_emit(inst->loop, inst->handle, level, text, len);
 }
 
+static void on_tasks_timer(uv_timer_t *timer);
+
+/* Any thread: V8 posted a foreground task for this instance's isolate. */
+static void wake_tasks(void *host) {
+  ski_instance *inst = host;
+  uv_async_send(inst->tasks_wake);
+}
+
+/* V8's own work for the isolate (GC jobs, FinalizationRegistry callbacks): a guarded
+ * run like a timer's. The handles are unref'd: this work never keeps a loop alive, so a
+ * call waiting on nothing else is still reported stalled. */
+static void run_tasks(ski_instance *inst) {
+  if (!inst->engine || inst->state == SKI_INSTANCE_DEAD) return;
+  ski_run run;
+  ski_run_begin(inst, NULL, 0, &run);
+  double next_ms;
+  int rc = ski_engine_run_tasks(inst->engine, &next_ms);
+  if (ski_run_end(inst, &run, rc) != SKI_OK) return; /* a limit killed the instance */
+  if (next_ms >= 0) {
+    double ms = ceil(next_ms);
+    uv_timer_start(inst->tasks_timer, on_tasks_timer, ms > 1e12 ? (uint64_t)1e12 : (uint64_t)ms, 0);
+  }
+  ski_instance_reap_if_idle(inst);
+}
+
+static void on_tasks_wake(uv_async_t *async) { run_tasks(async->data); }
+static void on_tasks_timer(uv_timer_t *timer) { run_tasks(timer->data); }
+
 static const ski_engine_callbacks engine_callbacks = {
     .settle = ski_call_settle,
     .arm_timer = arm_timer,
     .background = background_changed,
     .console = console_line,
+    .wake = wake_tasks,
 };
 
 /* ---- limits ---------------------------------------------------------------------------- */
@@ -155,6 +184,7 @@ static void kill_instance(ski_instance *inst, int code) {
   ski_calls_fail_pending(inst->loop, inst, code, text);
   uv_timer_stop(inst->timer);
   uv_timer_stop(inst->wall_timer);
+  uv_timer_stop(inst->tasks_timer);
   inst->wall_armed = 0;
   background_changed(inst, 0);
   ski_guard_detach(inst->guard);
@@ -255,10 +285,15 @@ int ski_instance_new(ski_loop_t loop_handle, const ski_instance_options *opts, s
   if (rc != SKI_OK) return rc;
   ski_instance *inst = calloc(1, sizeof *inst);
   uv_timer_t *timer = malloc(sizeof *timer), *wall_timer = malloc(sizeof *wall_timer);
-  if (!inst || !timer || !wall_timer) {
+  uv_timer_t *tasks_timer = malloc(sizeof *tasks_timer);
+  uv_async_t *tasks_wake = malloc(sizeof *tasks_wake);
+  if (!inst || !timer || !wall_timer || !tasks_timer || !tasks_wake ||
+      uv_async_init(&loop->uv, tasks_wake, on_tasks_wake) != 0) {
     free(inst);
     free(timer);
     free(wall_timer);
+    free(tasks_timer);
+    free(tasks_wake);
     return ski_fail(SKI_ENOMEM, "out of memory allocating an instance");
   }
   inst->loop = loop;
@@ -277,6 +312,12 @@ int ski_instance_new(ski_loop_t loop_handle, const ski_instance_options *opts, s
   uv_timer_init(&loop->uv, wall_timer);
   uv_unref((uv_handle_t *)wall_timer); /* never what keeps a loop alive: stalls stay visible */
   timer->data = wall_timer->data = inst;
+  inst->tasks_wake = tasks_wake;
+  inst->tasks_timer = tasks_timer;
+  uv_timer_init(&loop->uv, tasks_timer);
+  uv_unref((uv_handle_t *)tasks_timer);
+  uv_unref((uv_handle_t *)tasks_wake);
+  tasks_timer->data = tasks_wake->data = inst;
   ski_link_init(&inst->link);
   ski_link_init(&inst->pending);
   rc = take_engine(loop, &limits, &inst->engine);
@@ -288,6 +329,8 @@ int ski_instance_new(ski_loop_t loop_handle, const ski_instance_options *opts, s
     if (inst->engine) ski_engine_free(inst->engine);
     uv_close((uv_handle_t *)timer, timer_closed);
     uv_close((uv_handle_t *)wall_timer, timer_closed);
+    uv_close((uv_handle_t *)tasks_timer, timer_closed);
+    uv_close((uv_handle_t *)tasks_wake, timer_closed);
     free(inst);
     return rc;
   }
@@ -320,9 +363,11 @@ void ski_instance_destroy(ski_instance *inst) {
   ski_calls_fail_pending(loop, inst, SKI_ECANCELED,
                          "the instance was destroyed while the call was in flight");
   ski_guard_detach(inst->guard);
-  if (inst->engine) ski_engine_free(inst->engine);
+  if (inst->engine) ski_engine_free(inst->engine); /* no task wakes it after this */
   uv_close((uv_handle_t *)inst->timer, timer_closed);
   uv_close((uv_handle_t *)inst->wall_timer, timer_closed);
+  uv_close((uv_handle_t *)inst->tasks_timer, timer_closed);
+  uv_close((uv_handle_t *)inst->tasks_wake, timer_closed);
   loop->background -= inst->background;
   loop->instance_count--;
   if (inst->retired) loop->retired_count--;

@@ -77,6 +77,8 @@ typedef struct ski_instance {
   ski_instance_state state;
   uv_timer_t *timer;      /* fires the JS layer's earliest timer; freed by its close callback */
   uv_timer_t *wall_timer; /* fails calls that wait past their wall time; unref'd */
+  uv_async_t *tasks_wake;  /* V8 posted foreground tasks (from any thread); unref'd */
+  uv_timer_t *tasks_timer; /* the next delayed V8 task is due; unref'd */
   int64_t wall_armed;     /* deadline wall_timer is armed for (monotonic ns); 0: none */
   ski_guard *guard;       /* when a watchdog is attached */
   uint32_t cpu_ms, wall_ms, heap_mb, arraybuffer_mb; /* effective limits */

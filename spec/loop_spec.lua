@@ -367,6 +367,68 @@ describe("background work (ctx.waitUntil)", function()
   end)
 end)
 
+describe("V8's own tasks", function()
+  -- heap churn in a small heap makes major GCs; V8 then posts FinalizationRegistry
+  -- cleanup as a foreground task, which only runs if the loop runs V8's tasks
+  local CHURN = [[
+    let cleaned = 0;
+    const fr = new FinalizationRegistry((held) => { cleaned++; if (held === "throw") throw new Error("cleanup boom"); });
+    export default { async fetch(req) {
+      const n = req.url.endsWith("/throw") ? 1 : 1000, start = cleaned;
+      for (let i = 0; i < n; i++) fr.register({ i }, n === 1 ? "throw" : i);
+      for (let round = 0; round < 200 && cleaned - start < n; round++) {
+        let keep = [];
+        for (let i = 0; i < 2000; i++) keep.push(new Array(100).fill(round));
+        keep = null;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return new Response(String(cleaned - start));
+    } };
+  ]]
+
+  it("run: FinalizationRegistry callbacks fire after the GC", function()
+    local loop = assert(ski.loop())
+    local inst = assert(loop:instance({ heap_mb = 16 }))
+    assert(inst:load(CHURN))
+    assert.equal("1000", assert(inst:fetch("http://x/")).body)
+    inst:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("report a callback's exception at error level, and the instance keeps serving", function()
+    local loop = assert(ski.loop())
+    assert.is_true(loop:buffer_console(10))
+    local inst = assert(loop:instance({ heap_mb = 16 }))
+    assert(inst:load(CHURN))
+    assert.equal("1", assert(inst:fetch("http://x/throw")).body)
+    local line = loop:next_console()
+    assert(line, "no console line")
+    assert.equal(ski.LOG_ERROR, line.level)
+    assert.matches("Uncaught Error: cleanup boom", line.text)
+    assert.equal("1000", assert(inst:fetch("http://x/")).body)
+    inst:close()
+    assert.is_true(loop:close())
+  end)
+
+  it("never outlive their isolate: instances with cleanup still queued are freed", function()
+    local loop = assert(ski.loop())
+    for _ = 1, 5 do
+      local inst = assert(loop:instance({ heap_mb = 16 }))
+      assert(inst:load([[
+        const fr = new FinalizationRegistry(() => {});
+        export default { fetch() {
+          for (let i = 0; i < 5000; i++) fr.register({ i }, i);
+          for (let i = 0; i < 3000; i++) new Array(100).fill(i);
+          return new Response("queued");
+        } };
+      ]]))
+      assert.equal("queued", assert(inst:fetch("http://x/")).body)
+      inst:close() -- without running the loop: any queued task is dropped with the isolate
+    end
+    assert.is_true(loop:close())
+  end)
+end)
+
 describe("console output", function()
   it("can be buffered for a polling host, with levels and the instance it came from", function()
     local loop = assert(ski.loop())

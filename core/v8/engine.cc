@@ -15,6 +15,10 @@
 #include <v8.h>
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <atomic>
 #include <cassert>
 #include <cerrno>
@@ -119,11 +123,141 @@ struct ski_engine {
   v8::Global<v8::Function> begin_timers, run_due_timer, reset_clock;
   ski_engine_callbacks cb{};
   void *host = nullptr;
+  std::shared_ptr<class ForegroundRunner> runner; // this isolate's foreground tasks
+};
+
+// ---- the platform ----------------------------------------------------------------------
+// V8's default platform, except for each isolate's foreground tasks: V8 posts them (GC
+// jobs, FinalizationRegistry cleanup, from any thread) expecting the embedder to run
+// them on the isolate's thread. The default platform only queues them for a
+// PumpMessageLoop nobody calls here, so they never ran. They come to ski instead: a post
+// wakes the instance's loop (cb.wake), which runs them with ski_engine_run_tasks.
+class ForegroundRunner final : public v8::TaskRunner {
+ public:
+  void PostTask(std::unique_ptr<v8::Task> task) override { post(std::move(task), 0); }
+  void PostNonNestableTask(std::unique_ptr<v8::Task> task) override { post(std::move(task), 0); }
+  void PostDelayedTask(std::unique_ptr<v8::Task> task, double delay_s) override { post(std::move(task), delay_s); }
+  void PostNonNestableDelayedTask(std::unique_ptr<v8::Task> task, double delay_s) override {
+    post(std::move(task), delay_s);
+  }
+  void PostIdleTask(std::unique_ptr<v8::IdleTask>) override {} // IdleTasksEnabled() is false
+  bool IdleTasksEnabled() override { return false; }
+  bool NonNestableTasksEnabled() const override { return true; }
+  bool NonNestableDelayedTasksEnabled() const override { return true; }
+
+  static double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+
+  // Owner thread: whom a post wakes from now on. Tasks already waiting wake it at once.
+  void bind(void (*wake)(void *), void *host) {
+    std::lock_guard<std::mutex> lock(m_);
+    wake_ = wake;
+    host_ = host;
+    if (wake_ && !tasks_.empty()) wake_(host_);
+  }
+
+  // Owner thread: the earliest task due at `at` (FIFO among equals), or none; *next_s is
+  // then the seconds until the next one is due (0: one is due now), or -1 for none.
+  std::unique_ptr<v8::Task> take(double at, double *next_s) {
+    std::lock_guard<std::mutex> lock(m_);
+    size_t best = tasks_.size();
+    for (size_t i = 0; i < tasks_.size(); i++)
+      if (tasks_[i].due <= at && (best == tasks_.size() || tasks_[i].seq < tasks_[best].seq)) best = i;
+    std::unique_ptr<v8::Task> task;
+    if (best != tasks_.size()) {
+      task = std::move(tasks_[best].task);
+      tasks_.erase(tasks_.begin() + static_cast<std::ptrdiff_t>(best));
+    }
+    *next_s = -1;
+    for (const Entry &t : tasks_) {
+      double in = t.due > at ? t.due - at : 0;
+      if (*next_s < 0 || in < *next_s) *next_s = in;
+    }
+    return task;
+  }
+
+  // Owner thread, before its isolate is disposed: drops every task (their destructors
+  // touch the isolate) and refuses later posts.
+  void close() {
+    std::vector<Entry> dropped;
+    std::lock_guard<std::mutex> lock(m_);
+    closed_ = true;
+    wake_ = nullptr;
+    dropped.swap(tasks_);
+  }
+
+ private:
+  struct Entry {
+    double due;
+    uint64_t seq;
+    std::unique_ptr<v8::Task> task;
+  };
+
+  void post(std::unique_ptr<v8::Task> task, double delay_s) {
+    std::lock_guard<std::mutex> lock(m_);
+    if (closed_) return; // the task is dropped on return
+    tasks_.push_back({now() + (delay_s > 0 ? delay_s : 0), seq_++, std::move(task)});
+    // Under the lock, so that close() cannot free the host between the check and the call.
+    if (wake_) wake_(host_);
+  }
+
+  std::mutex m_;
+  std::vector<Entry> tasks_;
+  uint64_t seq_ = 0;
+  bool closed_ = false;
+  void (*wake_)(void *) = nullptr;
+  void *host_ = nullptr;
+};
+
+class SkiPlatform final : public v8::Platform {
+ public:
+  explicit SkiPlatform(std::unique_ptr<v8::Platform> base) : base_(std::move(base)) {}
+
+  // The runner of an isolate ski made (registered by ski_engine_new), else one of its own.
+  std::shared_ptr<v8::TaskRunner> GetForegroundTaskRunner(v8::Isolate *isolate) override {
+    return runner_for(isolate);
+  }
+  std::shared_ptr<ForegroundRunner> runner_for(v8::Isolate *isolate) {
+    std::lock_guard<std::mutex> lock(m_);
+    std::shared_ptr<ForegroundRunner> &r = runners_[isolate];
+    if (!r) r = std::make_shared<ForegroundRunner>();
+    return r;
+  }
+  void forget(v8::Isolate *isolate) {
+    std::lock_guard<std::mutex> lock(m_);
+    runners_.erase(isolate);
+  }
+
+  int NumberOfWorkerThreads() override { return base_->NumberOfWorkerThreads(); }
+  void CallOnWorkerThread(std::unique_ptr<v8::Task> task) override { base_->CallOnWorkerThread(std::move(task)); }
+  void CallBlockingTaskOnWorkerThread(std::unique_ptr<v8::Task> task) override {
+    base_->CallBlockingTaskOnWorkerThread(std::move(task));
+  }
+  void CallLowPriorityTaskOnWorkerThread(std::unique_ptr<v8::Task> task) override {
+    base_->CallLowPriorityTaskOnWorkerThread(std::move(task));
+  }
+  void CallDelayedOnWorkerThread(std::unique_ptr<v8::Task> task, double delay_s) override {
+    base_->CallDelayedOnWorkerThread(std::move(task), delay_s);
+  }
+  bool IdleTasksEnabled(v8::Isolate *) override { return false; }
+  std::unique_ptr<v8::JobHandle> PostJob(v8::TaskPriority priority, std::unique_ptr<v8::JobTask> job) override {
+    return base_->PostJob(priority, std::move(job));
+  }
+  double MonotonicallyIncreasingTime() override { return base_->MonotonicallyIncreasingTime(); }
+  double CurrentClockTimeMillis() override { return base_->CurrentClockTimeMillis(); }
+  v8::TracingController *GetTracingController() override { return base_->GetTracingController(); }
+  v8::PageAllocator *GetPageAllocator() override { return base_->GetPageAllocator(); }
+
+ private:
+  std::unique_ptr<v8::Platform> base_;
+  std::mutex m_;
+  std::unordered_map<v8::Isolate *, std::shared_ptr<ForegroundRunner>> runners_;
 };
 
 namespace {
 
-v8::Platform *platform; // never deleted: ~DefaultPlatform hangs at process exit
+SkiPlatform *platform; // never deleted: ~DefaultPlatform hangs at process exit
 
 // Debug builds prove invariant 2: whatever a window did, it leaves the thread's current
 // isolate as it found it. A base class, so the check runs after the scopes have closed.
@@ -704,8 +838,9 @@ void unadopted_settle(void *, uint64_t, const ski_engine_outcome *outcome) { fre
 void unadopted_arm_timer(void *, double) {}
 void unadopted_background(void *, uint32_t) {}
 void unadopted_console(void *, int, const char *, size_t) {}
+// (no wake: an engine's tasks wait until it is adopted)
 const ski_engine_callbacks kUnadopted = {unadopted_settle, unadopted_arm_timer, unadopted_background,
-                                         unadopted_console};
+                                         unadopted_console, nullptr};
 
 uint64_t fnv1a64(const unsigned char *p, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -831,10 +966,21 @@ int ski_engine_init(const char *v8_flags, const char *snapshot_path) {
   int rc = load_snapshot(snapshot_path);
   if (rc != SKI_OK) return rc;
   if (v8_flags && *v8_flags) v8::V8::SetFlagsFromString(v8_flags);
-  platform = v8::platform::NewDefaultPlatform().release();
+  platform = new SkiPlatform(v8::platform::NewDefaultPlatform());
   v8::V8::InitializePlatform(platform);
   if (!v8::V8::Initialize()) return ski_fail(SKI_EENGINE, "v8::V8::Initialize failed");
   return SKI_OK;
+}
+
+// Exceptions V8 reports itself, outside any TryCatch of ski's (a FinalizationRegistry
+// callback that threw): to the host's console at error level, not to V8's stdout print.
+void report_uncaught(v8::Local<v8::Message> message, v8::Local<v8::Value> exception) {
+  v8::Isolate *iso = message->GetIsolate();
+  auto *e = static_cast<ski_engine *>(iso->GetData(0));
+  if (!e) return;
+  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+  std::string text = "Uncaught " + (ctx.IsEmpty() ? utf8(iso, exception) : describe(e, ctx, exception));
+  e->cb.console(e->host, SKI_LOG_ERROR, text.data(), text.size());
 }
 
 int ski_engine_new(const ski_engine_limits *limits, ski_engine **out) {
@@ -857,11 +1003,13 @@ int ski_engine_new(const ski_engine_limits *limits, ski_engine **out) {
   params.snapshot_blob = &startup_blob;
   params.external_references = external_references();
   e->isolate = v8::Isolate::New(params);
+  e->runner = platform->runner_for(e->isolate);
   e->isolate->SetData(0, e);
   e->isolate->AddNearHeapLimitCallback(near_heap_limit, e);
   e->allocator->watch(e->isolate);
   set_stack_limit(e);
   e->isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  e->isolate->AddMessageListenerWithErrorLevel(report_uncaught, v8::Isolate::kMessageError);
   e->isolate->SetHostImportModuleDynamicallyCallback(reject_dynamic_import);
   int rc;
   {
@@ -887,6 +1035,7 @@ int ski_engine_new(const ski_engine_limits *limits, ski_engine **out) {
 int ski_engine_adopt(ski_engine *e, const ski_engine_callbacks *callbacks, void *host) {
   e->cb = *callbacks;
   e->host = host;
+  if (e->runner) e->runner->bind(e->cb.wake, host);
   if (e->reset_clock.IsEmpty()) return SKI_OK;
   Window w(e);
   v8::TryCatch tc(w.isolate);
@@ -1068,6 +1217,37 @@ int ski_engine_run_timers(ski_engine *e) {
   return SKI_OK;
 }
 
+int ski_engine_run_tasks(ski_engine *e, double *next_ms) {
+  *next_ms = -1;
+  if (!e->runner) return SKI_OK;
+  Window w(e);
+  v8::Isolate *iso = w.isolate;
+  v8::TryCatch tc(iso);
+  // A bounded batch, so that a stream of tasks cannot starve the loop's other work.
+  for (int ran = 0;; ran++) {
+    double next_s;
+    std::unique_ptr<v8::Task> task = e->runner->take(ForegroundRunner::now(), &next_s);
+    if (!task) {
+      *next_ms = next_s < 0 ? -1 : next_s * 1000;
+      break;
+    }
+    if (ran == 64) {
+      *next_ms = 0;
+      break;
+    }
+    task->Run();
+    if (w.terminated()) return SKI_ETERMINATED;
+    iso->PerformMicrotaskCheckpoint();
+    if (w.terminated()) return SKI_ETERMINATED;
+    if (tc.HasCaught()) { // a FinalizationRegistry callback threw: reported, as a timer's would be
+      std::string text = "Uncaught " + describe(e, w.context, tc.Exception());
+      if (e->cb.console) e->cb.console(e->host, SKI_LOG_ERROR, text.data(), text.size());
+      tc.Reset();
+    }
+  }
+  return SKI_OK;
+}
+
 void ski_engine_terminate(ski_engine *e) { e->isolate->TerminateExecution(); }
 
 int ski_engine_limit_hit(const ski_engine *e) {
@@ -1087,7 +1267,7 @@ void ski_engine_memory(ski_engine *e, size_t *heap_used, size_t *heap_limit, siz
 }
 
 int ski_engine_write_snapshot(const char *path, const char *warmup) {
-  platform = v8::platform::NewDefaultPlatform().release();
+  platform = new SkiPlatform(v8::platform::NewDefaultPlatform());
   v8::V8::InitializePlatform(platform);
   v8::V8::Initialize();
   v8::StartupData blob;
@@ -1146,7 +1326,11 @@ void ski_engine_free(ski_engine *e) {
   e->is_import_error.Reset();
   e->describe.Reset();
   e->context.Reset();
-  if (e->isolate) e->isolate->Dispose();
+  if (e->runner) e->runner->close();
+  if (e->isolate) {
+    platform->forget(e->isolate);
+    e->isolate->Dispose();
+  }
   delete e->allocator;
   delete e;
 }

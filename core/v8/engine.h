@@ -37,6 +37,10 @@ typedef struct ski_engine_callbacks {
   void (*background)(void *host, uint32_t count);
   /* One console line (level: enum ski_log_level). */
   void (*console)(void *host, int level, const char *text, size_t len);
+  /* ANY thread, possibly while the owner is inside the engine: V8 posted work for the
+   * engine's thread; call ski_engine_run_tasks there soon. Must only signal (e.g.
+   * uv_async_send). */
+  void (*wake)(void *host);
 } ski_engine_callbacks;
 
 /* Once per process: checks the run-time V8 version against the headers, verifies the
@@ -80,6 +84,10 @@ void ski_engine_memory(ski_engine *engine, size_t *heap_used, size_t *heap_limit
 /* Runs the timers that are due, each followed by a microtask checkpoint (HTML 8.1.7.3),
  * then re-arms through arm_timer. */
 int ski_engine_run_timers(ski_engine *engine);
+/* Runs V8's foreground tasks that are due (GC jobs, FinalizationRegistry callbacks), each
+ * followed by a microtask checkpoint. *next_ms: when the next one is due (0: now, more
+ * than one batch was waiting), or -1 for none. */
+int ski_engine_run_tasks(ski_engine *engine, double *next_ms);
 void ski_engine_free(ski_engine *engine);
 
 #ifdef __cplusplus
