@@ -81,12 +81,22 @@ static void run_tasks(ski_instance *inst) {
 static void on_tasks_wake(uv_async_t *async) { run_tasks(async->data); }
 static void on_tasks_timer(uv_timer_t *timer) { run_tasks(timer->data); }
 
+/* A WebAssembly compile is awaited: its completion arrives as a V8 task, so until then
+ * the wake-up handle keeps the loop alive (a call waiting on it is not stalled). */
+static void host_work_changed(void *host, uint32_t count) {
+  ski_instance *inst = host;
+  if (count && !inst->host_work) uv_ref((uv_handle_t *)inst->tasks_wake);
+  if (!count && inst->host_work) uv_unref((uv_handle_t *)inst->tasks_wake);
+  inst->host_work = count;
+}
+
 static const ski_engine_callbacks engine_callbacks = {
     .settle = ski_call_settle,
     .arm_timer = arm_timer,
     .background = background_changed,
     .console = console_line,
     .wake = wake_tasks,
+    .host_work = host_work_changed,
 };
 
 /* ---- limits ---------------------------------------------------------------------------- */
@@ -185,6 +195,7 @@ static void kill_instance(ski_instance *inst, int code) {
   uv_timer_stop(inst->timer);
   uv_timer_stop(inst->wall_timer);
   uv_timer_stop(inst->tasks_timer);
+  host_work_changed(inst, 0);
   inst->wall_armed = 0;
   background_changed(inst, 0);
   ski_guard_detach(inst->guard);

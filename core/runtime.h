@@ -79,6 +79,7 @@ typedef struct ski_instance {
   uv_timer_t *wall_timer; /* fails calls that wait past their wall time; unref'd */
   uv_async_t *tasks_wake;  /* V8 posted foreground tasks (from any thread); unref'd */
   uv_timer_t *tasks_timer; /* the next delayed V8 task is due; unref'd */
+  uint32_t host_work;      /* V8 operations JS awaits (tasks_wake is ref'd while > 0) */
   int64_t wall_armed;     /* deadline wall_timer is armed for (monotonic ns); 0: none */
   ski_guard *guard;       /* when a watchdog is attached */
   uint32_t cpu_ms, wall_ms, heap_mb, arraybuffer_mb; /* effective limits */

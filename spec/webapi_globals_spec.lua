@@ -56,6 +56,21 @@ describe("WebAssembly", function()
       try { await WebAssembly.compile(new Uint8Array([1, 2])) } catch (e) { return e.name }
     ]=])
   end)
+
+  it("compiles asynchronously, off the handler's turn, and the call waits for it", function()
+    -- a synchronous compile would have settled within a few microtask turns; V8's
+    -- asynchronous one settles from a task the loop runs, which a call must wait for
+    assert.equal('[false,true,5,"compile",1,"instantiate",1]', js [=[
+      const bytes = new Uint8Array([0,97,115,109,1,0,0,0,1,7,1,96,2,127,127,1,127,3,2,1,0,7,7,1,3,97,100,100,0,0,10,9,1,7,0,32,0,32,1,106,11]);
+      let settled = false;
+      const pending = WebAssembly.instantiate(bytes).then((r) => { settled = true; return r; });
+      for (let i = 0; i < 5; i++) await null;
+      const early = settled;
+      const { instance } = await pending;
+      return [early, settled, instance.exports.add(2, 3), WebAssembly.compile.name, WebAssembly.compile.length,
+              WebAssembly.instantiate.name, WebAssembly.instantiate.length];
+    ]=])
+  end)
 end)
 
 describe("the new globals", function()

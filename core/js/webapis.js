@@ -163,25 +163,62 @@ const crypto = new Crypto(kInternal);
 
 // ---- WebAssembly ---------------------------------------------------------------------------
 
-// V8's asynchronous WebAssembly.compile/instantiate finish on the platform's task queue,
-// which native code does not pump yet: their promises would never settle. Until it does
-// (and says so with `ops.wasmAsync === true`), both compile synchronously and settle their
-// promise with the result, which is observably the same apart from blocking.
+// V8's asynchronous WebAssembly.compile/instantiate finish on the isolate's foreground
+// task queue, which native code runs (`ops.wasmAsync === true`). While one is pending the
+// loop must stay alive for its completion, which nothing else in the loop stands for:
+// compile and instantiate are wrapped to count them for native code (ops.hostWork).
+// Without ops.wasmAsync both compile synchronously and settle their promise with the
+// result, which is observably the same apart from blocking.
 // V8 installs a fresh WebAssembly object in every context made from the startup snapshot,
 // so this runs per instance: from internals.resetClock() (native code, before the worker
 // runs) and again from setEntry() in case native code did not call it.
 function installWasmFallback() {
   const WebAssembly = globalThis.WebAssembly;
-  if (typeof WebAssembly !== "object" || WebAssembly === null || ops.wasmAsync === true) return;
-  if (WebAssembly.compile === wasmFallback.compile) return;
+  if (typeof WebAssembly !== "object" || WebAssembly === null) return;
+  const wrappers = ops.wasmAsync === true ? wasmCounted : wasmFallback;
+  if (WebAssembly.compile === wrappers.compile) return;
   WasmModule = WebAssembly.Module;
   WasmInstance = WebAssembly.Instance;
-  ObjectDefineProperty(WebAssembly, "compile", { value: wasmFallback.compile });
-  ObjectDefineProperty(WebAssembly, "instantiate", { value: wasmFallback.instantiate });
+  WasmCompile = WebAssembly.compile;
+  WasmInstantiate = WebAssembly.instantiate;
+  ObjectDefineProperty(WebAssembly, "compile", { value: wrappers.compile });
+  ObjectDefineProperty(WebAssembly, "instantiate", { value: wrappers.instantiate });
 }
 
 let WasmModule;
 let WasmInstance;
+let WasmCompile;
+let WasmInstantiate;
+let wasmPending = 0;
+
+// V8's own promise, counted until it settles (awaited, so no user-replaceable `then` runs).
+function countWasm(promise) {
+  wasmPending++;
+  ops.hostWork(wasmPending);
+  uncount(promise);
+  return promise;
+}
+
+async function uncount(promise) {
+  try {
+    await promise;
+  } catch {
+    // the caller sees the rejection through `promise` itself
+  } finally {
+    wasmPending--;
+    ops.hostWork(wasmPending);
+  }
+}
+
+const wasmCounted = {
+  compile(bytes) {
+    return countWasm(ReflectApply(WasmCompile, undefined, arguments));
+  },
+  instantiate(source, importObject = undefined) {
+    return countWasm(ReflectApply(WasmInstantiate, undefined, arguments));
+  },
+};
+
 const wasmFallback = {
   compile(bytes) {
     return new Promise((resolve) => resolve(new WasmModule(bytes)));

@@ -522,6 +522,14 @@ void op_is_canonical_url(const v8::FunctionCallbackInfo<v8::Value> &info) {
   info.GetReturnValue().Set(yes);
 }
 
+// ops.hostWork(count): `count` operations V8 finishes through its tasks are awaited now.
+void op_host_work(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  ski_engine *e = engine_of(info);
+  if (!e || !e->cb.host_work) return;
+  double n = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : 0;
+  e->cb.host_work(e->host, n > 0 ? static_cast<uint32_t>(n) : 0);
+}
+
 // ops.isProxy(value): whether its traps could observe how the layer reads it.
 void op_is_proxy(const v8::FunctionCallbackInfo<v8::Value> &info) {
   info.GetReturnValue().Set(info.Length() > 0 && info[0]->IsProxy());
@@ -740,7 +748,7 @@ struct Op {
   v8::FunctionCallback fn;
 };
 const Op kOps[] = {
-    {"settle", op_settle},           {"respond", op_respond},         {"isProxy", op_is_proxy},   {"isCanonicalURL", op_is_canonical_url},         {"utf8Encode", op_utf8_encode},     {"utf8Decode", op_utf8_decode},
+    {"settle", op_settle},           {"respond", op_respond},         {"isProxy", op_is_proxy},   {"hostWork", op_host_work},   {"isCanonicalURL", op_is_canonical_url},         {"utf8Encode", op_utf8_encode},     {"utf8Decode", op_utf8_decode},
     {"print", op_print},             {"now", op_now},                    {"timerArm", op_timer_arm},
     {"background", op_background},   {"randomFill", op_random_fill},     {"base64Encode", op_base64_encode},
     {"base64Decode", op_base64_decode}, {"detach", op_detach},   {"utf16Decode", op_utf16_decode},
@@ -785,6 +793,8 @@ int run_runtime(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Obje
   SKI_ERRORS(SKI_JS_CODE_)
 #undef SKI_JS_CODE_
   ops->Set(ctx, str(iso, "codes"), codes).Check();
+  // V8's foreground tasks run (SkiPlatform), so WebAssembly's own async compile settles
+  ops->Set(ctx, str(iso, "wasmAsync"), v8::True(iso)).Check();
 
   if (!ski_js_runtime) return ski_fail(SKI_EENGINE, "this binary carries no JS runtime");
   v8::Local<v8::String> source;
@@ -840,7 +850,7 @@ void unadopted_background(void *, uint32_t) {}
 void unadopted_console(void *, int, const char *, size_t) {}
 // (no wake: an engine's tasks wait until it is adopted)
 const ski_engine_callbacks kUnadopted = {unadopted_settle, unadopted_arm_timer, unadopted_background,
-                                         unadopted_console, nullptr};
+                                         unadopted_console, nullptr, nullptr};
 
 uint64_t fnv1a64(const unsigned char *p, size_t n) {
   uint64_t h = 1469598103934665603ull;

@@ -41,6 +41,9 @@ typedef struct ski_engine_callbacks {
    * engine's thread; call ski_engine_run_tasks there soon. Must only signal (e.g.
    * uv_async_send). */
   void (*wake)(void *host);
+  /* JS now awaits `count` operations that V8 finishes through its tasks (WebAssembly
+   * compiles): while count > 0 the host keeps its loop alive for the wake-ups. */
+  void (*host_work)(void *host, uint32_t count);
 } ski_engine_callbacks;
 
 /* Once per process: checks the run-time V8 version against the headers, verifies the
