@@ -159,6 +159,24 @@ describe("resty.ski in nginx", function()
     assert.equal(tostring(sum(big)), json_field(res.body, "sum"))
   end)
 
+  it("keeps each request's URL while others arrive during its body read", function()
+    -- the body read yields to other requests, which build their URLs meanwhile
+    local t = require "helper.support"
+    local body = t.tmpfile(("x"):rep(256 * 1024))
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local args = {}
+    for i = 1, 12 do
+      args[#args + 1] = string.format("-o %s/%d --data-binary @%s %s", dir, i, body, srv:url("/echo/post-" .. i))
+    end
+    t.sh("curl -s --max-time 20 -Z --parallel-immediate --limit-rate 2M " .. table.concat(args, " "))
+    for i = 1, 12 do
+      assert.equal(srv:url("/echo/post-" .. i), json_field(t.read(dir .. "/" .. i), "url"))
+    end
+    os.execute("rm -rf " .. dir .. " " .. body)
+  end)
+
   it("serves 20 concurrent timer-awaiting requests from ONE worker in parallel", function()
     local list, took = srv:parallel("/slow?ms=200", 20)
     assert.equal(20, #list)

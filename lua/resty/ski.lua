@@ -747,10 +747,6 @@ function _M.serve(name)
   local url, url_len, body, n
   if get_request then
     local r = get_request()
-    if var_get then
-      url_len = request_url_buffer(r)
-      if url_len then url = url_buf end
-    end
     local has_body
     n, has_body = fill_headers_ffi(r)
     if has_body then
@@ -758,6 +754,11 @@ function _M.serve(name)
       body, err = read_body() -- may yield: the header buffer is refilled after it
       if err then return fail(p, 500, "cannot read the request body: " .. tostring(err)) end
       n = fill_headers_ffi(r)
+    end
+    -- shared like the header buffer: filled after the last yield, read by ski_call_start
+    if var_get then
+      url_len = request_url_buffer(r)
+      if url_len then url = url_buf end
     end
   else
     body = read_body()
