@@ -74,6 +74,8 @@ static slot *slot_at(uint32_t index) {
 static uint64_t handle_of(uint32_t index, unsigned kind, uint32_t gen) {
   return ((uint64_t)gen << GEN_SHIFT) | ((uint64_t)kind << INDEX_BITS) | index;
 }
+static unsigned kind_of(uint64_t handle) { return (unsigned)((handle >> INDEX_BITS) & KIND_MASK); }
+static uint32_t gen_of(uint64_t handle) { return (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK); }
 
 int ski_handle_new(ski_kind kind, void *obj, uint64_t *out) {
   uint64_t owner = ski_thread_tag();
@@ -112,10 +114,8 @@ int ski_handle_new(ski_kind kind, void *obj, uint64_t *out) {
 
 /* The slot a well-formed handle names, or NULL if it names none ski issued. */
 static slot *slot_of(uint64_t handle) {
-  unsigned hkind = (unsigned)((handle >> INDEX_BITS) & KIND_MASK);
   uint32_t index = (uint32_t)(handle & INDEX_MASK);
-  uint32_t gen = (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK);
-  if (handle >> (GEN_SHIFT + GEN_BITS) || gen == 0 || hkind == 0 ||
+  if (handle >> (GEN_SHIFT + GEN_BITS) || gen_of(handle) == 0 || kind_of(handle) == 0 ||
       index >= atomic_load_explicit(&slots_used, memory_order_acquire))
     return NULL;
   return slot_at(index);
@@ -124,10 +124,10 @@ static slot *slot_of(uint64_t handle) {
 /* The object of a live handle of `kind` owned by this thread, without the lock; NULL if
  * that is not what the handle is (the caller then takes the locked path for the error). */
 static void *owned_object(uint64_t handle, ski_kind kind) {
-  if (kind == SKI_KIND_WATCHDOG || (unsigned)((handle >> INDEX_BITS) & KIND_MASK) != (unsigned)kind) return NULL;
+  if (kind == SKI_KIND_WATCHDOG || kind_of(handle) != (unsigned)kind) return NULL;
   slot *s = slot_of(handle);
   if (!s) return NULL;
-  uint64_t want = IDENTITY(ski_thread_tag(), (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK), kind);
+  uint64_t want = IDENTITY(ski_thread_tag(), gen_of(handle), kind);
   return atomic_load_explicit(&s->identity, memory_order_acquire) == want ? s->obj : NULL;
 }
 
@@ -136,8 +136,8 @@ static int lookup_locked(uint64_t handle, ski_kind kind, slot **found) {
   if (ski_is_forked_child())
     return ski_fail(SKI_EFORKED, "ski was initialised in process %ld; forked child %ld cannot use its objects",
                     ski_init_pid(), (long)getpid());
-  unsigned hkind = (unsigned)((handle >> INDEX_BITS) & KIND_MASK);
-  uint32_t gen = (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK);
+  unsigned hkind = kind_of(handle);
+  uint32_t gen = gen_of(handle);
   slot *s = slot_of(handle);
   if (!s)
     return ski_fail(SKI_EBADHANDLE, "0x%llx is not a handle ski issued (expected %s)",
@@ -192,9 +192,9 @@ void *ski_handle_peek(uint64_t handle, ski_kind kind) {
   if (obj || kind != SKI_KIND_WATCHDOG) return obj;
   pthread_mutex_lock(&table_lock);
   slot *s = slot_of(handle);
-  if (s && (unsigned)((handle >> INDEX_BITS) & KIND_MASK) == (unsigned)kind) {
+  if (s && kind_of(handle) == (unsigned)kind) {
     uint64_t id = atomic_load_explicit(&s->identity, memory_order_relaxed);
-    if (IDENTITY_GEN(id) == (uint32_t)((handle >> GEN_SHIFT) & GEN_MASK) && IDENTITY_KIND(id) == (unsigned)kind)
+    if (IDENTITY_GEN(id) == gen_of(handle) && IDENTITY_KIND(id) == (unsigned)kind)
       obj = s->obj;
   }
   pthread_mutex_unlock(&table_lock);

@@ -29,17 +29,19 @@ static void on_timer(uv_timer_t *timer) {
   if (ski_run_end(inst, &run, rc) == SKI_OK) ski_instance_reap_if_idle(inst);
 }
 
-static void arm_timer(void *host, double delay_ms) {
-  ski_instance *inst = host;
-  if (delay_ms < 0) {
-    uv_timer_stop(inst->timer);
-    return;
-  }
-  /* The loop's clock is cached per iteration; a long handler would make it stale and
-   * the timer fire early (harmless, but a wasted wake-up). */
+/* Starts `timer` for delay_ms (rounded up). The loop's clock is cached per iteration; a
+ * long run of JS would make it stale and the timer fire early (harmless, but a wasted
+ * wake-up). */
+static void start_timer(ski_instance *inst, uv_timer_t *timer, uv_timer_cb cb, double delay_ms) {
   uv_update_time(&inst->loop->uv);
   double ms = ceil(delay_ms);
-  uv_timer_start(inst->timer, on_timer, ms > 1e12 ? (uint64_t)1e12 : (uint64_t)ms, 0);
+  uv_timer_start(timer, cb, ms > 1e12 ? (uint64_t)1e12 : (uint64_t)ms, 0);
+}
+
+static void arm_timer(void *host, double delay_ms) {
+  ski_instance *inst = host;
+  if (delay_ms < 0) uv_timer_stop(inst->timer);
+  else start_timer(inst, inst->timer, on_timer, delay_ms);
 }
 
 static void background_changed(void *host, uint32_t count) {
@@ -71,10 +73,7 @@ static void run_tasks(ski_instance *inst) {
   double next_ms;
   int rc = ski_engine_run_tasks(inst->engine, &next_ms);
   if (ski_run_end(inst, &run, rc) != SKI_OK) return; /* a limit killed the instance */
-  if (next_ms >= 0) {
-    double ms = ceil(next_ms);
-    uv_timer_start(inst->tasks_timer, on_tasks_timer, ms > 1e12 ? (uint64_t)1e12 : (uint64_t)ms, 0);
-  }
+  if (next_ms >= 0) start_timer(inst, inst->tasks_timer, on_tasks_timer, next_ms);
   ski_instance_reap_if_idle(inst);
 }
 
@@ -234,7 +233,8 @@ void ski_instance_watch_wall(ski_instance *inst, ski_call *call) {
 
 /* ---- the ABI ------------------------------------------------------------------------- */
 
-static void timer_closed(uv_handle_t *handle) { free(handle); }
+/* Close callback of the instance's handles, each malloc'd on its own. */
+static void free_closed_handle(uv_handle_t *handle) { free(handle); }
 
 static uint32_t or_default(uint32_t v, uint32_t def) { return v ? v : def; }
 
@@ -338,10 +338,10 @@ int ski_instance_new(ski_loop_t loop_handle, const ski_instance_options *opts, s
   if (rc != SKI_OK) {
     ski_guard_detach(inst->guard);
     if (inst->engine) ski_engine_free(inst->engine);
-    uv_close((uv_handle_t *)timer, timer_closed);
-    uv_close((uv_handle_t *)wall_timer, timer_closed);
-    uv_close((uv_handle_t *)tasks_timer, timer_closed);
-    uv_close((uv_handle_t *)tasks_wake, timer_closed);
+    uv_close((uv_handle_t *)timer, free_closed_handle);
+    uv_close((uv_handle_t *)wall_timer, free_closed_handle);
+    uv_close((uv_handle_t *)tasks_timer, free_closed_handle);
+    uv_close((uv_handle_t *)tasks_wake, free_closed_handle);
     free(inst);
     return rc;
   }
@@ -375,10 +375,10 @@ void ski_instance_destroy(ski_instance *inst) {
                          "the instance was destroyed while the call was in flight");
   ski_guard_detach(inst->guard);
   if (inst->engine) ski_engine_free(inst->engine); /* no task wakes it after this */
-  uv_close((uv_handle_t *)inst->timer, timer_closed);
-  uv_close((uv_handle_t *)inst->wall_timer, timer_closed);
-  uv_close((uv_handle_t *)inst->tasks_timer, timer_closed);
-  uv_close((uv_handle_t *)inst->tasks_wake, timer_closed);
+  uv_close((uv_handle_t *)inst->timer, free_closed_handle);
+  uv_close((uv_handle_t *)inst->wall_timer, free_closed_handle);
+  uv_close((uv_handle_t *)inst->tasks_timer, free_closed_handle);
+  uv_close((uv_handle_t *)inst->tasks_wake, free_closed_handle);
   loop->background -= inst->background;
   loop->instance_count--;
   if (inst->retired) loop->retired_count--;

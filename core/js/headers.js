@@ -161,8 +161,7 @@ class Headers {
     // spec's steps, whose traps it can observe.
     if (!ops.isProxy(init) && ObjectGetOwnPropertySymbols(init).length === 0) {
       for (const key in init) {
-        if (!ObjectPrototypeHasOwnProperty(init, key)) continue;
-        this.#append(toByteString(key, prefix, "Header name"), toByteString(init[key], prefix, "Header value"), prefix);
+        if (ObjectPrototypeHasOwnProperty(init, key)) this.#appendMember(init, key, prefix);
       }
       return;
     }
@@ -170,18 +169,21 @@ class Headers {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
       const descriptor = ReflectGetOwnPropertyDescriptor(init, key);
-      if (descriptor === undefined || !descriptor.enumerable) continue;
-      const name = toByteString(key, prefix, "Header name");
-      const value = toByteString(init[key], prefix, "Header value");
-      this.#append(name, value, prefix);
+      if (descriptor !== undefined && descriptor.enumerable) this.#appendMember(init, key, prefix);
     }
+  }
+
+  // One member of a record: its key and its value (read now, so a getter runs here).
+  #appendMember(init, key, prefix) {
+    const name = toByteString(key, prefix, "Header name");
+    this.#append(name, toByteString(init[key], prefix, "Header value"), prefix);
   }
 
   // Fetch §5.2 "append" with name and value already ByteStrings.
   #append(name, value, prefix) {
     const lowerName = checkHeaderName(name, prefix);
     value = checkHeaderValue(value, lowerName, prefix);
-    if (this.#guard === "immutable") this.#checkMutable(prefix); // (throws; kept out of line)
+    this.#checkMutable(prefix);
     ArrayPrototypePush(this.#list, lowerName, value);
     this.#sorted = null;
   }

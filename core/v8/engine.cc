@@ -15,23 +15,23 @@
 #include <v8.h>
 
 #include <algorithm>
-#include <chrono>
-#include <memory>
-#include <mutex>
-#include <unordered_map>
 #include <atomic>
 #include <cassert>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <ctime>
+#include <memory>
+#include <mutex>
+#include <new>
 #include <string>
-#include <pthread.h>
-#include <unistd.h>
-#include <sys/random.h>
+#include <unordered_map>
 #include <vector>
+#include <pthread.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #if V8_MAJOR_VERSION != 10 || V8_MINOR_VERSION != 2
 #error "ski is built for V8 10.2 (Debian libnode108); these V8 headers are another version"
@@ -351,8 +351,9 @@ size_t near_heap_limit(void *data, size_t current, size_t initial) {
   // fatal OOM before the termination lands. And termination lands only when JS runs
   // again: a builtin working in C++ (Array.prototype.fill over a dictionary of 50 M
   // elements, say) keeps allocating, in ever larger single blocks as its table doubles.
-  // So the limit doubles each time, up to dying_heap_cap(); the isolate is disposed as
-  // soon as the builtin returns. Past the cap nothing can save the process.
+  // So the limit goes straight to dying_heap_cap() (fewer full GCs on the way than
+  // stepping up); the isolate is disposed as soon as the builtin returns. Past the cap
+  // nothing can save the process.
   size_t cap = std::max(dying_heap_cap(), initial + (64u << 20));
   return std::max(cap, current + (16u << 20));
 }
@@ -522,14 +523,6 @@ void op_is_canonical_url(const v8::FunctionCallbackInfo<v8::Value> &info) {
   info.GetReturnValue().Set(yes);
 }
 
-// ops.hostWork(count): `count` operations V8 finishes through its tasks are awaited now.
-void op_host_work(const v8::FunctionCallbackInfo<v8::Value> &info) {
-  ski_engine *e = engine_of(info);
-  if (!e || !e->cb.host_work) return;
-  double n = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : 0;
-  e->cb.host_work(e->host, n > 0 ? static_cast<uint32_t>(n) : 0);
-}
-
 // ops.isProxy(value): whether its traps could observe how the layer reads it.
 void op_is_proxy(const v8::FunctionCallbackInfo<v8::Value> &info) {
   info.GetReturnValue().Set(info.Length() > 0 && info[0]->IsProxy());
@@ -599,11 +592,21 @@ void op_timer_arm(const v8::FunctionCallbackInfo<v8::Value> &info) {
 }
 
 // ops.background(count): how many ctx.waitUntil() promises are still pending.
+// A count argument (negative or not a number: 0).
+uint32_t count_arg(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  double n = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : 0;
+  return n > 0 ? static_cast<uint32_t>(n) : 0;
+}
+
 void op_background(const v8::FunctionCallbackInfo<v8::Value> &info) {
   ski_engine *e = engine_of(info);
-  if (!e) return;
-  double n = info[0]->IsNumber() ? info[0].As<v8::Number>()->Value() : 0;
-  e->cb.background(e->host, n > 0 ? static_cast<uint32_t>(n) : 0);
+  if (e) e->cb.background(e->host, count_arg(info));
+}
+
+// ops.hostWork(count): `count` operations V8 finishes through its tasks are awaited now.
+void op_host_work(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  ski_engine *e = engine_of(info);
+  if (e && e->cb.host_work) e->cb.host_work(e->host, count_arg(info));
 }
 
 // Scratch memory for an op, sized by its input: malloc, so that a failure is a RangeError
@@ -748,7 +751,9 @@ struct Op {
   v8::FunctionCallback fn;
 };
 const Op kOps[] = {
-    {"settle", op_settle},           {"respond", op_respond},         {"isProxy", op_is_proxy},   {"hostWork", op_host_work},   {"isCanonicalURL", op_is_canonical_url},         {"utf8Encode", op_utf8_encode},     {"utf8Decode", op_utf8_decode},
+    {"settle", op_settle},           {"respond", op_respond},            {"isProxy", op_is_proxy},
+    {"hostWork", op_host_work},      {"isCanonicalURL", op_is_canonical_url},
+    {"utf8Encode", op_utf8_encode},  {"utf8Decode", op_utf8_decode},
     {"print", op_print},             {"now", op_now},                    {"timerArm", op_timer_arm},
     {"background", op_background},   {"randomFill", op_random_fill},     {"base64Encode", op_base64_encode},
     {"base64Decode", op_base64_decode}, {"detach", op_detach},   {"utf16Decode", op_utf16_decode},
@@ -960,6 +965,58 @@ int load_module(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Module>
   return finish_load(e, ctx, default_export);
 }
 
+// An exception nothing will catch, to the host's console at error level.
+void report_uncaught(ski_engine *e, v8::Local<v8::Value> exception) {
+  v8::Isolate *iso = e->isolate;
+  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+  std::string text = "Uncaught " + (ctx.IsEmpty() ? utf8(iso, exception) : describe(e, ctx, exception));
+  e->cb.console(e->host, SKI_LOG_ERROR, text.data(), text.size());
+}
+
+// Exceptions V8 reports itself, outside any TryCatch of ski's (a FinalizationRegistry
+// callback that threw): to the console, not to V8's print on stdout.
+void on_v8_message(v8::Local<v8::Message> message, v8::Local<v8::Value> exception) {
+  auto *e = static_cast<ski_engine *>(message->GetIsolate()->GetData(0));
+  if (e) report_uncaught(e, exception);
+}
+
+// A host's byte string (each byte one character) as a V8 string. Names (methods, header
+// names) are internalized when short, so that the layer's comparisons with literals
+// ("content-type") are pointer checks.
+v8::MaybeLocal<v8::String> byte_string(v8::Isolate *iso, const char *s, size_t n, bool name = false) {
+  return v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(n ? s : ""),
+                                    name && n <= 64 ? v8::NewStringType::kInternalized
+                                                    : v8::NewStringType::kNormal,
+                                    static_cast<int>(n));
+}
+
+// The request's header i as Headers keeps it (lowercased name, normalized value), after
+// the checks Headers' append() makes: SKI_EINVAL if the host sent something no Headers
+// could hold.
+int host_header(v8::Isolate *iso, const ski_header &h, size_t i, v8::Local<v8::Value> *name,
+                v8::Local<v8::Value> *value) {
+  const size_t max = static_cast<size_t>(v8::String::kMaxLength);
+  if (h.name_len > max || h.value_len > max) return ski_fail(SKI_EINVAL, "request header %zu is too long", i);
+  if (!ski_http_is_token(h.name, h.name_len))
+    return ski_fail(SKI_EINVAL, "request header %zu: the name '%.*s' is not an HTTP token", i,
+                    static_cast<int>(h.name_len < 64 ? h.name_len : 64), h.name ? h.name : "");
+  size_t start, len;
+  if (!ski_http_value(h.value, h.value_len, &start, &len))
+    return ski_fail(SKI_EINVAL, "request header %zu (%.*s): the value contains NUL, CR or LF", i,
+                    static_cast<int>(h.name_len < 64 ? h.name_len : 64), h.name);
+  char small[128];
+  Scratch big(h.name_len > sizeof small ? h.name_len : 0);
+  char *lower = h.name_len > sizeof small ? big.as<char>() : small;
+  if (!lower) return ski_fail(SKI_ENOMEM, "out of memory reading request header %zu", i);
+  const char *n = ski_http_lower(h.name, h.name_len, lower) ? lower : h.name;
+  v8::Local<v8::String> a, b;
+  if (!byte_string(iso, n, h.name_len, true).ToLocal(&a) || !byte_string(iso, h.value + start, len).ToLocal(&b))
+    return ski_fail(SKI_ENOMEM, "request header %zu could not be converted", i);
+  *name = a;
+  *value = b;
+  return SKI_OK;
+}
+
 } // namespace
 
 extern "C" {
@@ -980,17 +1037,6 @@ int ski_engine_init(const char *v8_flags, const char *snapshot_path) {
   v8::V8::InitializePlatform(platform);
   if (!v8::V8::Initialize()) return ski_fail(SKI_EENGINE, "v8::V8::Initialize failed");
   return SKI_OK;
-}
-
-// Exceptions V8 reports itself, outside any TryCatch of ski's (a FinalizationRegistry
-// callback that threw): to the host's console at error level, not to V8's stdout print.
-void report_uncaught(v8::Local<v8::Message> message, v8::Local<v8::Value> exception) {
-  v8::Isolate *iso = message->GetIsolate();
-  auto *e = static_cast<ski_engine *>(iso->GetData(0));
-  if (!e) return;
-  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
-  std::string text = "Uncaught " + (ctx.IsEmpty() ? utf8(iso, exception) : describe(e, ctx, exception));
-  e->cb.console(e->host, SKI_LOG_ERROR, text.data(), text.size());
 }
 
 int ski_engine_new(const ski_engine_limits *limits, ski_engine **out) {
@@ -1019,7 +1065,7 @@ int ski_engine_new(const ski_engine_limits *limits, ski_engine **out) {
   e->allocator->watch(e->isolate);
   set_stack_limit(e);
   e->isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
-  e->isolate->AddMessageListenerWithErrorLevel(report_uncaught, v8::Isolate::kMessageError);
+  e->isolate->AddMessageListenerWithErrorLevel(on_v8_message, v8::Isolate::kMessageError);
   e->isolate->SetHostImportModuleDynamicallyCallback(reject_dynamic_import);
   int rc;
   {
@@ -1098,43 +1144,6 @@ int ski_engine_load(ski_engine *e, const char *name, const char *source, size_t 
   };
   v8::TryCatch &further = reach(module_tc) > reach(script_tc) ? module_tc : script_tc;
   return fail_with(SKI_ESYNTAX, syntax_error_text(iso, ctx, further));
-}
-
-// A host's byte string (each byte one character) as a V8 string. Names (methods, header
-// names) are internalized when short, so that the layer's comparisons with literals
-// ("content-type") are pointer checks.
-v8::MaybeLocal<v8::String> byte_string(v8::Isolate *iso, const char *s, size_t n, bool name = false) {
-  return v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t *>(n ? s : ""),
-                                    name && n <= 64 ? v8::NewStringType::kInternalized
-                                                    : v8::NewStringType::kNormal,
-                                    static_cast<int>(n));
-}
-
-// The request's header i as Headers keeps it (lowercased name, normalized value), after
-// the checks Headers' append() makes: SKI_EINVAL if the host sent something no Headers
-// could hold.
-int host_header(v8::Isolate *iso, const ski_header &h, size_t i, v8::Local<v8::Value> *name,
-                v8::Local<v8::Value> *value) {
-  const size_t max = static_cast<size_t>(v8::String::kMaxLength);
-  if (h.name_len > max || h.value_len > max) return ski_fail(SKI_EINVAL, "request header %zu is too long", i);
-  if (!ski_http_is_token(h.name, h.name_len))
-    return ski_fail(SKI_EINVAL, "request header %zu: the name '%.*s' is not an HTTP token", i,
-                    static_cast<int>(h.name_len < 64 ? h.name_len : 64), h.name ? h.name : "");
-  size_t start, len;
-  if (!ski_http_value(h.value, h.value_len, &start, &len))
-    return ski_fail(SKI_EINVAL, "request header %zu (%.*s): the value contains NUL, CR or LF", i,
-                    static_cast<int>(h.name_len < 64 ? h.name_len : 64), h.name);
-  char small[128];
-  Scratch big(h.name_len > sizeof small ? h.name_len : 0);
-  char *lower = h.name_len > sizeof small ? big.as<char>() : small;
-  if (!lower) return ski_fail(SKI_ENOMEM, "out of memory reading request header %zu", i);
-  const char *n = ski_http_lower(h.name, h.name_len, lower) ? lower : h.name;
-  v8::Local<v8::String> a, b;
-  if (!byte_string(iso, n, h.name_len, true).ToLocal(&a) || !byte_string(iso, h.value + start, len).ToLocal(&b))
-    return ski_fail(SKI_ENOMEM, "request header %zu could not be converted", i);
-  *name = a;
-  *value = b;
-  return SKI_OK;
 }
 
 int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
@@ -1235,23 +1244,22 @@ int ski_engine_run_tasks(ski_engine *e, double *next_ms) {
   v8::TryCatch tc(iso);
   // A bounded batch, so that a stream of tasks cannot starve the loop's other work.
   for (int ran = 0;; ran++) {
+    if (ran == 64) {
+      *next_ms = 0;
+      break;
+    }
     double next_s;
     std::unique_ptr<v8::Task> task = e->runner->take(ForegroundRunner::now(), &next_s);
     if (!task) {
       *next_ms = next_s < 0 ? -1 : next_s * 1000;
       break;
     }
-    if (ran == 64) {
-      *next_ms = 0;
-      break;
-    }
     task->Run();
     if (w.terminated()) return SKI_ETERMINATED;
     iso->PerformMicrotaskCheckpoint();
     if (w.terminated()) return SKI_ETERMINATED;
-    if (tc.HasCaught()) { // a FinalizationRegistry callback threw: reported, as a timer's would be
-      std::string text = "Uncaught " + describe(e, w.context, tc.Exception());
-      if (e->cb.console) e->cb.console(e->host, SKI_LOG_ERROR, text.data(), text.size());
+    if (tc.HasCaught()) {
+      report_uncaught(e, tc.Exception());
       tc.Reset();
     }
   }
