@@ -73,6 +73,63 @@ describe("WebAssembly", function()
   end)
 end)
 
+describe("WebAssembly streaming", function()
+  -- the JS with ADD replaced by a module that exports add(a, b)
+  local function with_add(source)
+    return (source:gsub("ADD", "new Uint8Array([0,97,115,109,1,0,0,0,1,7,1,96,2,127,127,1,127,3,2,1,0,7,7,1,3,97,100,100,0,0,10,9,1,7,0,32,0,32,1,106,11])"))
+  end
+
+  it("compiles and instantiates a Response, a promise of one, and a Blob body", function()
+    assert.equal('[5,true,7,true,9,"module,instance"]', js(with_add [=[
+      const bytes = ADD;
+      const wasm = { headers: { "content-type": "Application/WASM" } };
+      const module = await WebAssembly.compileStreaming(new Response(bytes, wasm));
+      const sync = new WebAssembly.Instance(module).exports.add(2, 3);
+      const r = await WebAssembly.instantiateStreaming(Promise.resolve(new Response(bytes, wasm)));
+      // a body from a Blob of two parts, awaited before compiling
+      const blob = new Blob([bytes.slice(0, 10), bytes.slice(10)]);
+      const streamed = await WebAssembly.instantiateStreaming(new Response(blob, wasm), {});
+      return [sync, r.module instanceof WebAssembly.Module, r.instance.exports.add(3, 4),
+        streamed.instance instanceof WebAssembly.Instance, streamed.instance.exports.add(4, 5), Object.keys(r).join()];
+    ]=]))
+  end)
+
+  it("rejects what is not an ok application/wasm Response, with a TypeError that says why", function()
+    assert.equal(table.concat({
+      '["TypeError: WebAssembly.compileStreaming(): The response has Content-Type \'application/octet-stream\'; expected \'application/wasm\'."',
+      '"TypeError: WebAssembly.compileStreaming(): The response has no Content-Type; expected \'application/wasm\'."',
+      '"TypeError: WebAssembly.instantiateStreaming(): The response\'s HTTP status 404 is not ok (200-299)."',
+      '"TypeError: WebAssembly.compileStreaming(): Argument 1 must be a Response or a promise that resolves to one, not an object (Uint8Array)."',
+      '"TypeError: WebAssembly.compileStreaming(): Body has already been used. It can only be used once. Use clone() first if you need to read it twice."',
+      '"CompileError"', '"no"]' }, ","), js(with_add [=[
+      const bytes = ADD;
+      const wasm = (init = {}) => ({ ...init, headers: { "content-type": "application/wasm" } });
+      const why = (p) => p.then(() => "resolved", (e) => e.name === "CompileError" ? e.name : String(e));
+      const used = new Response(bytes, wasm());
+      await used.arrayBuffer();
+      return [
+        await why(WebAssembly.compileStreaming(new Response(bytes, { headers: { "content-type": "application/octet-stream" } }))),
+        await why(WebAssembly.compileStreaming(new Response(bytes))),
+        await why(WebAssembly.instantiateStreaming(new Response(bytes, wasm({ status: 404 })))),
+        await why(WebAssembly.compileStreaming(bytes)),
+        await why(WebAssembly.compileStreaming(used)),
+        await why(WebAssembly.compileStreaming(new Response(new Uint8Array([0, 97, 115]), wasm()))),
+        await WebAssembly.compileStreaming(Promise.reject(new Error("no"))).catch((e) => e.message),
+      ];
+    ]=]))
+  end)
+
+  it("are namespace operations like V8's own", function()
+    assert.equal('[true,true,true,"compileStreaming",1,"instantiateStreaming",1,false]', js [=[
+      const d = Object.getOwnPropertyDescriptor(WebAssembly, "compileStreaming");
+      let constructs = true;
+      try { new WebAssembly.instantiateStreaming(); } catch { constructs = false; }
+      return [d.enumerable, d.writable, d.configurable, WebAssembly.compileStreaming.name, WebAssembly.compileStreaming.length,
+        WebAssembly.instantiateStreaming.name, WebAssembly.instantiateStreaming.length, constructs];
+    ]=])
+  end)
+end)
+
 describe("the new globals", function()
   it("are non-enumerable, writable and configurable, with toStringTags", function()
     assert.equal('[[],"[object Performance]","[object Crypto]","[object AbortSignal]","AbortController"]', js [=[
