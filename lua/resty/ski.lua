@@ -48,38 +48,35 @@ do
   end
 end
 
--- Request headers straight from nginx's memory (resty.core's FFI), without making Lua
--- strings for them; ngx.req.get_headers() when that API is not there.
-local get_request, ngx_C, elt_buf, elt_cap
+-- The request path works on nginx's memory through resty.core's FFI (request headers,
+-- variables, response headers): no Lua strings but the body. lua-nginx-module has required
+-- resty.core since 0.10.16; `ffi_missing` says what is absent from an older one, and init()
+-- refuses to start with it.
+local get_request, ngx_C, elt_buf, elt_cap, var_get, set_resp_header, errmsg_ptr
+local ffi_missing
 do
   local ok, base = pcall(require, "resty.core.base")
-  if ok and base.get_request and pcall(require, "resty.core.request")
-     and pcall(ffi.typeof, "ngx_http_lua_ffi_table_elt_t") then
-    local ok2 = pcall(function() return ffi.C.ngx_http_lua_ffi_req_get_headers end)
-    if ok2 then
-      get_request, ngx_C = base.get_request, ffi.C
-      elt_cap = 64
-      elt_buf = ffi_new("ngx_http_lua_ffi_table_elt_t[?]", elt_cap)
-    end
+  ok = ok and base.get_request and base.get_errmsg_ptr and pcall(require, "resty.core.request")
+    and pcall(require, "resty.core.var") and pcall(require, "resty.core.response")
+    and pcall(ffi.typeof, "ngx_http_lua_ffi_table_elt_t")
+  if not ok then
+    ffi_missing = "resty.core (lua-resty-core) is not loaded"
+  elseif not pcall(function()
+    return ffi.C.ngx_http_lua_ffi_req_get_headers, ffi.C.ngx_http_lua_ffi_var_get, ffi.C.ngx_http_lua_ffi_set_resp_header
+  end) then
+    ffi_missing = "this lua-nginx-module lacks the FFI functions resty.core declares"
+  else
+    get_request, ngx_C, errmsg_ptr = base.get_request, ffi.C, base.get_errmsg_ptr()
+    var_get, set_resp_header = ngx_C.ngx_http_lua_ffi_var_get, ngx_C.ngx_http_lua_ffi_set_resp_header
+    elt_cap = 64
+    elt_buf = ffi_new("ngx_http_lua_ffi_table_elt_t[?]", elt_cap)
+    pcall(ffi.cdef, "int memcmp(const void *a, const void *b, size_t n);")
   end
 end
 
 local truncated_out = ffi_new("int[1]")
-
--- Variables read and response headers written straight from and to C memory (resty.core's
--- FFI declarations): the URL is assembled in a buffer and the response's headers go to
--- nginx from ski's response block, so the request path makes no Lua strings but the body.
-local var_get, set_resp_header, errmsg_ptr
 local var_value, var_len, lowcase_buf = ffi_new("char *[1]"), ffi_new("size_t[1]"), ffi_new("char[32]")
 local url_buf, url_cap = nil, 0
-if get_request then
-  local ok = pcall(require, "resty.core.var") and pcall(require, "resty.core.response")
-  if ok and pcall(function() return ngx_C.ngx_http_lua_ffi_var_get, ngx_C.ngx_http_lua_ffi_set_resp_header end) then
-    var_get, set_resp_header = ngx_C.ngx_http_lua_ffi_var_get, ngx_C.ngx_http_lua_ffi_set_resp_header
-    errmsg_ptr = require("resty.core.base").get_errmsg_ptr()
-    pcall(ffi.cdef, "int memcmp(const void *a, const void *b, size_t n);")
-  end
-end
 
 pcall(ffi.cdef, [[
 struct resty_ski_statx_ts { int64_t tv_sec; uint32_t tv_nsec; int32_t reserved; };
@@ -390,6 +387,9 @@ function _M.init(opts)
     error("resty.ski.init() belongs in init_worker_by_lua* (it was called in " .. phase ..
       "); V8 must never start in the nginx master", 2)
   end
+  if ffi_missing then
+    error("resty.ski needs lua-nginx-module 0.10.16 or newer with lua-resty-core: " .. ffi_missing, 2)
+  end
   config = opts or {}
   ski = require "ski"
   C = ski.C
@@ -550,31 +550,10 @@ local function respond(p, call, rc, inst_h)
   local body = body_len > 0 and ffi_string(res.body, body_len) or ""
   ngx.status = status
   local n = tonumber(res.header_count)
-  if n > 0 and set_resp_header then
-    write_headers(res.headers, n)
-  elseif n > 0 then
-    local hs = res.headers
-    local prev, acc
-    for i = 0, n - 1 do
-      local h = hs[i]
-      local name = ffi_string(h.name, h.name_len)
-      local value = ffi_string(h.value, h.value_len)
-      if name == prev then
-        if type(acc) == "table" then acc[#acc + 1] = value else acc = { acc, value } end
-      else
-        if prev and not HOP[prev] then ngx_header[prev] = acc end
-        prev, acc = name, value
-      end
-    end
-    if prev and not HOP[prev] then ngx_header[prev] = acc end
-  end
+  if n > 0 then write_headers(res.headers, n) end
   C.ski_call_free(call)
   if status == 204 or status == 304 or status < 200 then return end
-  if set_resp_header then
-    set_content_length(body_len)
-  else
-    ngx_header["Content-Length"] = body_len
-  end
+  set_content_length(body_len)
   ngx.print(body)
 end
 
@@ -638,32 +617,6 @@ local function fill_headers_ffi(r)
     end
   end
   return n, has_body
-end
-
-local anchor = {} -- keeps Lua strings the request struct points at alive until the call
-
-local function fill_headers_table(headers)
-  local n = 0
-  for _, v in pairs(headers) do n = n + (type(v) == "table" and #v or 1) end
-  if n > header_cap then
-    while header_cap < n do header_cap = header_cap * 2 end
-    header_buf = ffi_new("ski_header[?]", header_cap)
-  end
-  local i = 0
-  for k, v in pairs(headers) do
-    if type(v) == "table" then
-      for _, one in ipairs(v) do
-        local h = header_buf[i]
-        h.name, h.name_len, h.value, h.value_len = k, #k, one, #one
-        i = i + 1
-      end
-    else
-      local h = header_buf[i]
-      h.name, h.name_len, h.value, h.value_len = k, #k, v, #v
-      i = i + 1
-    end
-  end
-  return i
 end
 
 local function read_body()
@@ -744,29 +697,18 @@ function _M.serve(name)
   end
 
   local method = ngx_req.get_method()
-  local url, url_len, body, n
-  if get_request then
-    local r = get_request()
-    local has_body
-    n, has_body = fill_headers_ffi(r)
-    if has_body then
-      local err
-      body, err = read_body() -- may yield: the header buffer is refilled after it
-      if err then return fail(p, 500, "cannot read the request body: " .. tostring(err)) end
-      n = fill_headers_ffi(r)
-    end
-    -- shared like the header buffer: filled after the last yield, read by ski_call_start
-    if var_get then
-      url_len = request_url_buffer(r)
-      if url_len then url = url_buf end
-    end
-  else
-    body = read_body()
-    local headers = ngx_req.get_headers(0, true)
-    anchor[1] = headers
-    n = fill_headers_table(headers)
+  local r = get_request()
+  local body
+  local n, has_body = fill_headers_ffi(r)
+  if has_body then
+    local err
+    body, err = read_body() -- may yield: the header buffer is refilled after it
+    if err then return fail(p, 500, "cannot read the request body: " .. tostring(err)) end
+    n = fill_headers_ffi(r)
   end
-  if not url then url = request_url() end
+  -- shared like the header buffer: filled after the last yield, read by ski_call_start
+  local url_len = request_url_buffer(r) -- may grow url_buf: read it after
+  local url = url_len and url_buf or request_url()
 
   local req = request
   set_request(req, method, url, header_buf, n, body, nil, nil, url_len)
@@ -780,7 +722,6 @@ function _M.serve(name)
       rc = C.ski_call_start(inst_h, req, handle_out)
     end
   end
-  anchor[1] = nil
   if rc ~= 0 then
     return fail(p, 503, "call not started: " .. ffi_string(C.ski_error_name(rc)) .. ": " ..
       ffi_string(C.ski_last_error()))
