@@ -63,4 +63,35 @@ describe("ski serve", function()
     assert.equal(1, rc)
     assert.matches("cannot read", out)
   end)
+
+  it("says so at once when the address is taken or not this machine's", function()
+    local ffi = require "ffi"
+    pcall(ffi.cdef, [[
+      int socket(int domain, int type, int protocol);
+      int bind(int fd, const void *addr, unsigned len);
+      int listen(int fd, int backlog);
+      int close(int fd);
+    ]])
+    -- a listener on 127.0.0.1:port, as another server would hold it
+    local fd, port = ffi.C.socket(2, 1, 0), nil
+    assert.is_true(fd >= 0)
+    for _ = 1, 20 do
+      port = math.random(20000, 59999)
+      local sa = ffi.new("uint8_t[16]", { 2, 0, math.floor(port / 256), port % 256, 127, 0, 0, 1 })
+      if ffi.C.bind(fd, sa, 16) == 0 then break end
+      port = nil
+    end
+    assert.is_truthy(port)
+    assert.equal(0, ffi.C.listen(fd, 8))
+    local started = nginx.now()
+    local rc, out = t.sh("bin/ski serve examples/hello/worker.js --port " .. port .. " 2>&1")
+    ffi.C.close(fd)
+    assert.equal(1, rc)
+    assert.equal("ski: cannot listen on 127.0.0.1:" .. port ..
+      ": Address already in use (choose another with --port or --host)\n", out)
+    assert.is_true(nginx.now() - started < 2, "it should not wait for nginx's bind retries")
+    rc, out = t.sh("bin/ski serve examples/hello/worker.js --host 192.0.2.1 --port " .. port .. " 2>&1")
+    assert.equal(1, rc)
+    assert.matches("cannot listen on 192%.0%.2%.1:%d+: Cannot assign requested address", out)
+  end)
 end)
