@@ -17,6 +17,15 @@ export default { async fetch(req) {
 } }
 ]=]
 
+-- responses without a Content-Type
+local UNTYPED = [=[
+export default { fetch(req) {
+  if (req.url.endsWith("/redirect")) return Response.redirect("https://example.com/next", 301);
+  if (req.url.endsWith("/none")) return new Response(null, { status: 204 });
+  return new Response(new Uint8Array([1, 2, 3]));
+} }
+]=]
+
 local SLOW = [=[
 export default { async fetch(req) {
   const ms = Number((req.url.match(/ms=(\d+)/) || [0, 200])[1]);
@@ -74,7 +83,7 @@ describe("resty.ski in nginx", function()
   setup(function()
     srv = nginx.start {
       files = {
-        ["echo.js"] = ECHO, ["slow.js"] = SLOW, ["console.js"] = CONSOLE, ["throws.js"] = THROWS,
+        ["echo.js"] = ECHO, ["untyped.js"] = UNTYPED, ["slow.js"] = SLOW, ["console.js"] = CONSOLE, ["throws.js"] = THROWS,
         ["bad.js"] = "export default { fetch( { oops",
         ["hangs.js"] = HANGS, ["runaway.js"] = RUNAWAY,
         ["api.js"] = "export default { fetch() { return new Response('api project') } }",
@@ -84,6 +93,7 @@ describe("resty.ski in nginx", function()
           projects = {
             echo = { bundle = "%PREFIX%/echo.js", limits = { cpu_ms = 10000 } }, -- (1 MiB bodies, ASan)
             slow = { bundle = "%PREFIX%/slow.js" },
+            untyped = { bundle = "%PREFIX%/untyped.js" },
             console = { bundle = "%PREFIX%/console.js" },
             throws = { bundle = "%PREFIX%/throws.js" },
             bad = { bundle = "%PREFIX%/bad.js" },
@@ -97,6 +107,7 @@ describe("resty.ski in nginx", function()
       http = "client_body_buffer_size 16k; client_max_body_size 8m;",
       server = [[
         location /echo { content_by_lua_block { require("resty.ski").serve("echo") } }
+        location /untyped { content_by_lua_block { require("resty.ski").serve("untyped") } }
         location /slow { content_by_lua_block { require("resty.ski").serve("slow") } }
         location /console { content_by_lua_block { require("resty.ski").serve("console") } }
         location /throws { content_by_lua_block { require("resty.ski").serve("throws") } }
@@ -133,6 +144,20 @@ describe("resty.ski in nginx", function()
     assert.same({ tostring(#res.body) }, nginx.header_values(res, "content-length"))
     assert.same({ "keep-alive" }, nginx.header_values(res, "connection"))
     assert.same({}, nginx.header_values(res, "transfer-encoding"))
+  end)
+
+  it("adds no Content-Type (nginx's default_type) to a response that has none", function()
+    local res = assert(srv:request("/untyped/redirect"))
+    assert.equal(301, res.status)
+    assert.same({ "https://example.com/next" }, nginx.header_values(res, "location"))
+    assert.same({}, nginx.header_values(res, "content-type"))
+    res = assert(srv:request("/untyped/bytes"))
+    assert.equal(200, res.status)
+    assert.equal("\1\2\3", res.body)
+    assert.same({}, nginx.header_values(res, "content-type"))
+    res = assert(srv:request("/untyped/none"))
+    assert.equal(204, res.status)
+    assert.same({}, nginx.header_values(res, "content-type"))
   end)
 
   it("builds the URL from the server's address when an HTTP/1.0 request has no Host", function()

@@ -508,10 +508,12 @@ local function failure_status(name)
 end
 
 -- Response headers from ski's block (sorted; only set-cookie repeats, adjacent) to nginx,
--- which copies them; hop-by-hop headers are nginx's own.
+-- which copies them; hop-by-hop headers are nginx's own. A response without Content-Type
+-- keeps none: nginx would otherwise add its default_type.
 local function write_headers(hs, n)
   local r = get_request()
   local prev, prev_len = nil, -1
+  local typed = false
   for i = 0, n - 1 do
     local h = hs[i]
     local name, len = h.name, tonumber(h.name_len)
@@ -523,8 +525,10 @@ local function write_headers(hs, n)
           rc == -1 and ffi_string(errmsg_ptr[0]) or rc)
       end
       prev, prev_len = name, len
+      if len == 12 and not typed then typed = C.memcmp(name, "content-type", 12) == 0 end
     end
   end
+  if not typed then set_resp_header(r, "Content-Type", 12, 1, nil, 0, nil, 0, 1, errmsg_ptr) end
 end
 
 local function set_content_length(n)
@@ -550,7 +554,7 @@ local function respond(p, call, rc, inst_h)
   local body = body_len > 0 and ffi_string(res.body, body_len) or ""
   ngx.status = status
   local n = tonumber(res.header_count)
-  if n > 0 then write_headers(res.headers, n) end
+  write_headers(res.headers, n)
   C.ski_call_free(call)
   if status == 204 or status == 304 or status < 200 then return end
   set_content_length(body_len)
