@@ -281,3 +281,23 @@ describe("resty.ski in nginx", function()
     assert.equal(201, assert(srv:request("/echo")).status)
   end)
 end)
+
+describe("resty.ski in a misconfigured nginx", function()
+  it("answers 503 and says why when lua_code_cache is off (each request a fresh Lua VM)", function()
+    local srv = nginx.start {
+      files = { ["hello.js"] = "export default { fetch() { return new Response('hi') } }" },
+      http = "lua_code_cache off;",
+      init = [[ require("resty.ski").init { projects = { default = { bundle = "%PREFIX%/hello.js" } } } ]],
+      server = [[ location / { content_by_lua_block { require("resty.ski").serve() } } ]],
+    }
+    local ok, err = pcall(function()
+      local res = assert(srv:request("/"))
+      assert.equal(503, res.status)
+      assert.equal("Service Unavailable\n", res.body)
+      assert.matches("resty.ski.init%(%) has not run in this Lua VM: call it from init_worker_by_lua%*, " ..
+        "and keep lua_code_cache on", srv:log())
+    end)
+    srv:stop()
+    assert(ok, err)
+  end)
+end)

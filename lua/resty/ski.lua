@@ -690,7 +690,10 @@ end
 -- after the Host, else "default").
 function _M.serve(name)
   if not loop then
-    return fail(nil, 503, "resty.ski.init() has not run in this worker (init_worker_by_lua*)")
+    -- (with lua_code_cache off every request has a Lua VM of its own, so the one that
+    -- ran init is never the one serving)
+    return fail(nil, 503, "resty.ski.init() has not run in this Lua VM: call it from init_worker_by_lua*, " ..
+      "and keep lua_code_cache on (off, each request gets a fresh Lua VM without ski's state)")
   end
   local p = projects[name or ngx_var.host] or (not name and projects.default)
   if not p then
