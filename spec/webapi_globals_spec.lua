@@ -119,6 +119,23 @@ describe("WebAssembly streaming", function()
     ]=]))
   end)
 
+  it("are there for a worker whose top level put a getter on Object.prototype and replaced compile", function()
+    local t = require "helper.support"
+    local worker = t.worker(with_add [=[
+      Object.defineProperty(Object.prototype, "get", { value: () => 1, configurable: true, writable: true });
+      WebAssembly.compile = () => { throw new Error("replaced"); };
+      export default { async fetch() {
+        delete Object.prototype.get;
+        const { instance } = await WebAssembly.instantiateStreaming(
+          new Response(ADD, { headers: { "content-type": "application/wasm" } }));
+        return new Response(String(instance.exports.add(2, 3)));
+      } };
+    ]=])
+    local res, err, code = worker:fetch("http://localhost/", 10000)
+    worker:close()
+    assert.equal("5", res and res.body, tostring(code) .. ": " .. tostring(err))
+  end)
+
   it("are namespace operations like V8's own", function()
     assert.equal('[true,true,true,"compileStreaming",1,"instantiateStreaming",1,false]', js [=[
       const d = Object.getOwnPropertyDescriptor(WebAssembly, "compileStreaming");

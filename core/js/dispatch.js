@@ -69,7 +69,6 @@ const NO_HANDLER_HELP =
   'call addEventListener("fetch", (event) => event.respondWith(...))';
 
 internals.setEntry = function setEntry(defaultExport) {
-  installWasmFallback();
   try {
     if (defaultExport === undefined) {
       if (!hasListeners("fetch")) {

@@ -170,25 +170,30 @@ const crypto = new Crypto(kInternal);
 // Without ops.wasmAsync both compile synchronously and settle their promise with the
 // result, which is observably the same apart from blocking.
 // V8 installs a fresh WebAssembly object in every context made from the startup snapshot,
-// so this runs per instance: from internals.resetClock() (native code, before the worker
-// runs) and again from setEntry() in case native code did not call it.
+// so this runs per instance, from internals.resetClock() (native code, before the worker
+// runs), once per WebAssembly object: what the worker later does to WebAssembly is its own.
 function installWasmFallback() {
   const WebAssembly = globalThis.WebAssembly;
-  if (typeof WebAssembly !== "object" || WebAssembly === null) return;
+  if (typeof WebAssembly !== "object" || WebAssembly === null || WebAssembly === wasmInstalledOn) return;
+  wasmInstalledOn = WebAssembly;
   const wrappers = ops.wasmAsync === true ? wasmCounted : wasmFallback;
-  if (WebAssembly.compile === wrappers.compile) return;
   WasmModule = WebAssembly.Module;
   WasmInstance = WebAssembly.Instance;
   WasmCompile = WebAssembly.compile;
   WasmInstantiate = WebAssembly.instantiate;
-  ObjectDefineProperty(WebAssembly, "compile", { value: wrappers.compile });
-  ObjectDefineProperty(WebAssembly, "instantiate", { value: wrappers.instantiate });
+  // (descriptors without a prototype: this also runs after the worker's top level, which
+  // may have put a `get` on Object.prototype)
+  ObjectDefineProperty(WebAssembly, "compile", { __proto__: null, value: wrappers.compile });
+  ObjectDefineProperty(WebAssembly, "instantiate", { __proto__: null, value: wrappers.instantiate });
   // namespace operations, as V8 defines its own: enumerable, writable, configurable
-  for (const name of ["compileStreaming", "instantiateStreaming"]) {
-    ObjectDefineProperty(WebAssembly, name, { value: wrappers[name], writable: true, enumerable: true, configurable: true });
-  }
+  const operation = { __proto__: null, value: undefined, writable: true, enumerable: true, configurable: true };
+  operation.value = wrappers.compileStreaming;
+  ObjectDefineProperty(WebAssembly, "compileStreaming", operation);
+  operation.value = wrappers.instantiateStreaming;
+  ObjectDefineProperty(WebAssembly, "instantiateStreaming", operation);
 }
 
+let wasmInstalledOn = null;
 let WasmModule;
 let WasmInstance;
 let WasmCompile;
