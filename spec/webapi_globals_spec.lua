@@ -161,3 +161,36 @@ describe("the new globals", function()
     ]=])
   end)
 end)
+
+describe("a worker that put descriptor fields on Object.prototype", function()
+  -- get/set/value/writable... inherited by every object literal: a property descriptor the
+  -- layer wrote as a literal would inherit them too ("Cannot both specify accessors and a
+  -- value"), breaking the worker's load, Events and structuredClone
+  it("still loads, and Events, structuredClone and the rest keep working", function()
+    local t = require "helper.support"
+    local worker = t.worker [=[
+      for (const k of ["get", "set", "value", "writable", "enumerable", "configurable"]) {
+        Object.defineProperty(Object.prototype, k,
+          { __proto__: null, value: k === "get" || k === "set" ? () => 1 : true, configurable: true, writable: true });
+      }
+      export default { async fetch(request) {
+        const clone = structuredClone({ a: 1, b: [1, 2] });
+        const error = structuredClone(new Error("m", { cause: 7 }));
+        const target = new EventTarget();
+        let heard = 0;
+        target.addEventListener("x", (e) => { heard += e.isTrusted ? 10 : 1; });
+        target.dispatchEvent(new Event("x"));
+        const controller = new AbortController();
+        controller.abort();
+        const out = [clone.b[1], error.message, error.cause, heard, controller.signal.aborted,
+          request.headers.get("x-a"), await new Response("body", { headers: { a: "b" } }).text(),
+          await new Promise((r) => setTimeout(() => r("timer"), 1))];
+        for (const k of ["get", "set", "value", "writable", "enumerable", "configurable"]) delete Object.prototype[k];
+        return new Response(JSON.stringify(out));
+      } };
+    ]=]
+    local res, err, code = worker:fetch({ url = "http://localhost/", headers = { ["x-a"] = "1" } }, 10000)
+    worker:close()
+    assert.equal('[2,"m",7,1,true,"1","body","timer"]', res and res.body, tostring(code) .. ": " .. tostring(err))
+  end)
+end)

@@ -220,7 +220,7 @@ function cloneProperties(value, clone, memory) {
     const key = keys[i];
     if (!ObjectPrototypeHasOwnProperty(value, key)) continue; // deleted by a getter
     const property = cloneValue(value[key], memory);
-    ObjectDefineProperty(clone, key, { value: property, writable: true, enumerable: true, configurable: true });
+    ObjectDefineProperty(clone, key, { __proto__: null, value: property, writable: true, enumerable: true, configurable: true });
   }
 }
 
@@ -238,6 +238,7 @@ function cloneError(value) {
   const messageDescriptor = ReflectGetOwnPropertyDescriptor(value, "message");
   if (messageDescriptor !== undefined && isDataDescriptor(messageDescriptor)) {
     ObjectDefineProperty(clone, "message", {
+      __proto__: null,
       value: toDOMString(messageDescriptor.value, CLONE_PREFIX, "The message"),
       writable: true, enumerable: false, configurable: true,
     });
@@ -250,13 +251,14 @@ function cloneError(value) {
     stack = undefined;
   }
   if (typeof stack === "string") {
-    ObjectDefineProperty(clone, "stack", { value: stack, writable: true, enumerable: false, configurable: true });
+    ObjectDefineProperty(clone, "stack", { __proto__: null, value: stack, writable: true, enumerable: false, configurable: true });
   }
   const causeDescriptor = ReflectGetOwnPropertyDescriptor(value, "cause");
   if (causeDescriptor !== undefined && isDataDescriptor(causeDescriptor)) {
     // cause is cloned only when it is itself cloneable, as V8's serializer does.
     try {
       ObjectDefineProperty(clone, "cause", {
+        __proto__: null,
         value: cloneValue(causeDescriptor.value, new Map()),
         writable: true, enumerable: false, configurable: true,
       });

@@ -38,7 +38,7 @@ class Event {
     this.#cancelable = !!init.cancelable;
     this.#composed = !!init.composed;
     this.#timeStamp = highResolutionNow();
-    ObjectDefineProperty(this, "isTrusted", { get: isTrustedGetter, enumerable: true, configurable: false });
+    ObjectDefineProperty(this, "isTrusted", { __proto__: null, get: isTrustedGetter, enumerable: true, configurable: false });
   }
 
   static #check(self, prefix) {
