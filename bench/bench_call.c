@@ -3,7 +3,8 @@
  * Prints medians (and p90) of: a cold start (instance new + load + first response), the
  * same from a prewarmed isolate, one warm hello call (start + response + free), the
  * request nginx hands over (a Host header, a URL with a port) to the worker of
- * bench/nginx/run (a content-type header), the same right after a system call (what a
+ * bench/nginx/run (a content-type header), the same with a worker that routes on
+ * new URL(request.url), the same right after a system call (what a
  * call inside a server pays: every request there comes between recv and writev; on a
  * kernel with page-table isolation and no PCID each kernel entry empties the TLB, so the
  * call starts cold), and, as a same-process baseline, an empty ABI round trip
@@ -19,6 +20,11 @@ static const char hello[] =
     "export default { fetch(request) { return new Response('Hello World'); } };\n";
 static const char hello_typed[] =
     "export default { fetch() { return new Response('Hello World', { headers: { 'content-type': 'text/plain' } }); } };\n";
+/* the usual first line of a worker that routes */
+static const char hello_routed[] =
+    "export default { fetch(request) { const url = new URL(request.url);\n"
+    "  return new Response(url.pathname === '/ski/hello' && !url.searchParams.has('x') ? 'Hello World' : 'no',\n"
+    "    { headers: { 'content-type': 'text/plain' } }); } };\n";
 
 /* What resty.ski sends for `wrk http://127.0.0.1:8080/ski/hello`. */
 static void nginx_like_call(ski_instance_t inst) {
@@ -97,6 +103,16 @@ int main(int argc, char **argv) {
   report("nginx-like hello call", t, calls);
   report("nginx-like call after a syscall", after, calls);
   free(after);
+
+  ski_instance_t routed = bench_instance(loop, NULL, hello_routed);
+  for (int i = 0; i < 1000; i++) nginx_like_call(routed);
+  for (int i = 0; i < calls; i++) {
+    double t0 = bench_now_us();
+    nginx_like_call(routed);
+    t[i] = bench_now_us() - t0;
+  }
+  report("nginx-like, routing on new URL()", t, calls);
+  CHECK(ski_instance_free(routed));
   CHECK(ski_instance_free(typed));
 
   ski_call_t done;

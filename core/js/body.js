@@ -265,7 +265,7 @@ function parseFormDataBody(bytes, contentType, prefix) {
   }
   if (essence === "application/x-www-form-urlencoded") {
     // The urlencoded parser works on the bytes as UTF-8 without BOM handling.
-    return formDataInternals.fromList(usm.parseUrlencodedString(ops.utf8Decode(bytes, false, true)));
+    return formDataInternals.fromList(parseUrlencoded(ops.utf8Decode(bytes, false, true)));
   }
   throw new TypeError(
     `${prefix}: The body's Content-Type (${contentType === null ? "none" : JSONStringify(contentType)}) ` +

@@ -25,8 +25,80 @@ function parseAbsoluteURL(input, prefix) {
   };
 }
 
+// The URL record basicURLParse(input) returns, for an input ops.isCanonicalURL accepts
+// (http or https; a lowercase domain or dotted-decimal IPv4 host; a port only if not the
+// default; a path without dot segments and a query with nothing to percent-encode; no
+// userinfo, no fragment), made by splitting the string: the parser would change nothing.
+// `new URL(request.url)` takes this path; spec/webapi_url_spec.lua compares the two.
+function canonicalRecord(input) {
+  const https = StringPrototypeCharCodeAt(input, 4) === 0x73; // "https:"
+  const hostStart = https ? 8 : 7;
+  const pathStart = StringPrototypeIndexOf(input, "/", hostStart);
+  const colon = StringPrototypeIndexOf(input, ":", hostStart);
+  const hasPort = colon !== -1 && colon < pathStart;
+  const hostText = StringPrototypeSlice(input, hostStart, hasPort ? colon : pathStart);
+  const queryStart = StringPrototypeIndexOf(input, "?", pathStart);
+  return {
+    scheme: https ? "https" : "http",
+    username: "",
+    password: "",
+    host: canonicalHost(hostText),
+    port: hasPort ? canonicalPort(input, colon + 1, pathStart) : null,
+    path: StringPrototypeSplit(StringPrototypeSlice(input, pathStart + 1, queryStart === -1 ? input.length : queryStart), "/"),
+    query: queryStart === -1 ? null : StringPrototypeSlice(input, queryStart + 1),
+    fragment: null,
+  };
+}
+
+// A canonical host: a domain as is, or dotted-decimal IPv4 (its last label is a number),
+// which URL records hold as a number.
+function canonicalHost(text) {
+  const last = StringPrototypeCharCodeAt(text, text.length - 1);
+  if (last < 0x30 || last > 0x39) return text;
+  let value = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = StringPrototypeCharCodeAt(text, i);
+    if (c === 0x2e) {
+      value = value * 256 + octet;
+      octet = 0;
+    } else {
+      octet = octet * 10 + (c - 0x30);
+    }
+  }
+  return value * 256 + octet;
+}
+
+// The digits of a canonical port.
+function canonicalPort(input, start, end) {
+  let port = 0;
+  for (let i = start; i < end; i++) port = port * 10 + (StringPrototypeCharCodeAt(input, i) - 0x30);
+  return port;
+}
+
+// URL §5.1 application/x-www-form-urlencoded parsing: [name, value] pairs. Input without
+// "%" or "+" has nothing to decode (every caller passes a scalar value string, so the
+// UTF-8 round trip changes nothing either): split it here; the rest goes to the vendored
+// parser.
+function parseUrlencoded(input) {
+  if (StringPrototypeIndexOf(input, "%") !== -1 || StringPrototypeIndexOf(input, "+") !== -1) {
+    return usm.parseUrlencodedString(input);
+  }
+  const list = [];
+  const sequences = StringPrototypeSplit(input, "&");
+  for (let i = 0; i < sequences.length; i++) {
+    const sequence = sequences[i];
+    if (sequence === "") continue;
+    const equals = StringPrototypeIndexOf(sequence, "=");
+    ArrayPrototypePush(list, equals === -1 ? [sequence, ""]
+      : [StringPrototypeSlice(sequence, 0, equals), StringPrototypeSlice(sequence, equals + 1)]);
+  }
+  return list;
+}
+
 // URL §6.1 "API URL parser" with the constructor's messages.
 function parseWithBase(url, base, prefix) {
+  if (base === undefined && ops.isCanonicalURL(url)) return canonicalRecord(url);
   let parsedBase = null;
   if (base !== undefined) {
     parsedBase = usm.basicURLParse(base);
@@ -98,7 +170,7 @@ class URL {
   #resetQuery() {
     if (this.#query !== null) {
       const query = this.#url.query;
-      urlSearchParamsInternals.replaceList(this.#query, query === null ? [] : usm.parseUrlencodedString(query));
+      urlSearchParamsInternals.replaceList(this.#query, query === null ? [] : parseUrlencoded(query));
     }
   }
 
@@ -231,7 +303,7 @@ class URL {
     URL.#check(this, "Failed to read the 'searchParams' property from 'URL'");
     if (this.#query === null) {
       const query = this.#url.query;
-      this.#query = urlSearchParamsInternals.create(this, query === null ? [] : usm.parseUrlencodedString(query));
+      this.#query = urlSearchParamsInternals.create(this, query === null ? [] : parseUrlencoded(query));
     }
     return this.#query;
   }
@@ -324,7 +396,7 @@ class URLSearchParams {
     } else {
       let string = toUSVString(init, prefix, "The init");
       if (string[0] === "?") string = StringPrototypeSlice(string, 1);
-      const parsed = usm.parseUrlencodedString(string);
+      const parsed = parseUrlencoded(string);
       for (let i = 0; i < parsed.length; i++) ArrayPrototypePush(list, parsed[i]);
     }
   }
