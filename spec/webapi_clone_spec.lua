@@ -54,6 +54,20 @@ describe("structuredClone", function()
       throws [=[ structuredClone() ]=])
   end)
 
+  it("goes by internal slots, not looks: Proxies, Symbol objects, Promises refused; a fake Error is an object", function()
+    local P = "DataCloneError: Failed to execute 'structuredClone' on 'WorkerGlobalScope': "
+    assert.equal('["' .. P .. '#<Object> could not be cloned.","' .. P .. '#<Object> could not be cloned.",' ..
+      '"' .. P .. '[object Symbol] could not be cloned.","' .. P .. '[object Promise] could not be cloned.",' ..
+      '"object",false,"x",true,"TypeError","m"]', js [=[
+      const why = (v) => { try { structuredClone(v); return "cloned" } catch (e) { return e.name + ": " + e.message } };
+      const fake = structuredClone({ [Symbol.toStringTag]: "Error", message: "x" });
+      class Tagged extends TypeError { get [Symbol.toStringTag]() { return "Tagged" } }
+      const real = structuredClone(new Tagged("m"));
+      return [why(new Proxy({}, {})), why(new Proxy([1], {})), why(Object(Symbol("s"))), why(Promise.resolve()),
+        typeof fake, fake instanceof Error, fake.message, real instanceof TypeError, real.name, real.message];
+    ]=])
+  end)
+
   it("transfers ArrayBuffers (the original is detached) and refuses anything else", function()
     assert.equal('[3,[1,2,3],0,true]', js [=[
       const buffer = new Uint8Array([1, 2, 3]).buffer;

@@ -67,6 +67,18 @@ describe("atob and btoa", function()
     ]=])
   end)
 
+  it("encode Latin-1 however V8 stores the string, and long strings", function()
+    -- a slice of a two-byte string is two-byte in V8 but may hold only Latin-1
+    assert.equal('["6Q==","/w==",true,1336]', js [=[
+      const long = "\xff".repeat(1000);
+      return [btoa("\u20ac\xe9".slice(1)), btoa(String.fromCharCode(255)), atob(btoa(long)) === long, btoa(long).length];
+    ]=])
+    assert.equal([["InvalidCharacterError: Failed to execute 'btoa' on 'WorkerGlobalScope': The string to be encoded contains characters outside of the Latin1 range."]],
+      throws [=[ btoa("abc\u0100") ]=])
+    assert.equal([["InvalidCharacterError: Failed to execute 'btoa' on 'WorkerGlobalScope': The string to be encoded contains characters outside of the Latin1 range."]],
+      throws [=[ btoa("\ud800") ]=])
+  end)
+
   it("throw InvalidCharacterError DOMExceptions", function()
     assert.equal([["InvalidCharacterError: Failed to execute 'btoa' on 'WorkerGlobalScope': The string to be encoded contains characters outside of the Latin1 range."]],
       throws [=[ btoa("€") ]=])

@@ -31,6 +31,23 @@ describe("crypto", function()
     ]=])
   end)
 
+  it("makes distinct v4 UUIDs across a pool refill and in every instance", function()
+    -- randomUUID draws its entropy 4 KiB (256 UUIDs) at a time
+    local first = {}
+    for i = 1, 2 do
+      local out = js [=[
+        const seen = new Set();
+        const form = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+        let bad = 0;
+        for (let i = 0; i < 1000; i++) { const u = crypto.randomUUID(); if (!form.test(u)) bad++; seen.add(u); }
+        return [seen.size, bad, [...seen][0]];
+      ]=]
+      assert.matches('^%[1000,0,"', out)
+      first[i] = out:match(',"(.-)"%]$')
+    end
+    assert.not_equal(first[1], first[2])
+  end)
+
   it("refuses float arrays and more than 65,536 bytes", function()
     assert.equal([["TypeMismatchError: Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type 'Float32', which is not an integer array type."]],
       throws [=[ crypto.getRandomValues(new Float32Array(1)) ]=])

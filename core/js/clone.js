@@ -29,33 +29,6 @@ for (let i = 0; i < REGEXP_FLAGS.length; i++) {
     ArrayPrototypePush(REGEXP_FLAG_GETTERS, [uncurryThis(descriptor.get), REGEXP_FLAGS[i][1]]);
   }
 }
-const WeakMapPrototypeHasBrand = uncurryThis(WeakMap.prototype.has);
-const WeakSetPrototypeHasBrand = uncurryThis(WeakSet.prototype.has);
-const PromisePrototypeThen = Promise.prototype.then;
-
-// Calls a brand-checking built-in; true if it accepted `value`.
-function tryBrand(fn, value) {
-  try {
-    fn(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isRegExp(value) {
-  try {
-    RegExpPrototypeGetSource(value);
-    return value !== RegExp.prototype;
-  } catch {
-    return false;
-  }
-}
-
-function isDate(value) {
-  return tryBrand(DatePrototypeGetTime, value);
-}
-
 function dataCloneError(what) {
   return domException(`${CLONE_PREFIX}: ${what} could not be cloned.`, "DataCloneError");
 }
@@ -84,13 +57,6 @@ function isLayerPlatformObject(value) {
     ObjectPrototypeIsPrototypeOf(AbortController.prototype, value) ||
     ObjectPrototypeIsPrototypeOf(TextEncoder.prototype, value) ||
     ObjectPrototypeIsPrototypeOf(TextDecoder.prototype, value);
-}
-
-// The other built-ins with internal slots that are not serializable.
-function isUncloneableBuiltin(value) {
-  return tryBrand((v) => WeakMapPrototypeHasBrand(v, {}), value) ||
-    tryBrand((v) => WeakSetPrototypeHasBrand(v, {}), value) ||
-    tryBrand((v) => ReflectApply(PromisePrototypeThen, v, []), value);
 }
 
 function structuredClone(value, options = undefined) {
@@ -139,27 +105,31 @@ function cloneValue(value, memory) {
   const seen = MapPrototypeGet(memory, value);
   if (seen !== undefined) return seen;
 
+  // (a Proxy has internal slots of its own, [[ProxyHandler]] and [[ProxyTarget]]: not
+  // serializable, however its target is)
+  const kind = ops.builtinKind(value);
+  if (kind === KIND.proxy) throw dataCloneError("#<Object>"); // (naming it could run its traps)
   let clone;
-  if (tryBrand(BooleanPrototypeValueOf, value)) {
+  if (kind === KIND.boolean) {
     clone = new Boolean(BooleanPrototypeValueOf(value));
-  } else if (tryBrand(NumberPrototypeValueOf, value)) {
+  } else if (kind === KIND.number) {
     clone = new Number(NumberPrototypeValueOf(value));
-  } else if (tryBrand(BigIntPrototypeValueOf, value)) {
+  } else if (kind === KIND.bigint) {
     clone = Object(BigIntPrototypeValueOf(value));
-  } else if (tryBrand(StringPrototypeValueOf, value)) {
+  } else if (kind === KIND.string) {
     clone = new String(StringPrototypeValueOf(value));
-  } else if (isDate(value)) {
+  } else if (kind === KIND.date) {
     clone = new Date(DatePrototypeGetTime(value));
-  } else if (isRegExp(value)) {
+  } else if (kind === KIND.regexp) {
     let flags = "";
     for (let i = 0; i < REGEXP_FLAG_GETTERS.length; i++) {
       if (REGEXP_FLAG_GETTERS[i][0](value)) flags += REGEXP_FLAG_GETTERS[i][1];
     }
     clone = new RegExp(RegExpPrototypeGetSource(value), flags);
-  } else if (isArrayBuffer(value)) {
+  } else if (kind === KIND.arrayBuffer) {
     if (isDetached(value)) throw dataCloneError("An ArrayBuffer is detached and");
     clone = ArrayBufferPrototypeSlice(value, 0);
-  } else if (isSharedArrayBuffer(value)) {
+  } else if (kind === KIND.sharedArrayBuffer) {
     clone = value; // shared memory is shared, not copied
   } else if (ArrayBufferIsView(value)) {
     const kind = typedArrayKind(value);
@@ -170,7 +140,7 @@ function cloneValue(value, memory) {
       const buffer = cloneValue(DataViewPrototypeGetBuffer(value), memory);
       clone = new DataView(buffer, DataViewPrototypeGetByteOffset(value), DataViewPrototypeGetByteLength(value));
     }
-  } else if (isMap(value)) {
+  } else if (kind === KIND.map) {
     clone = new Map();
     MapPrototypeSet(memory, value, clone);
     const entries = [];
@@ -179,7 +149,7 @@ function cloneValue(value, memory) {
       MapPrototypeSet(clone, cloneValue(entries[i], memory), cloneValue(entries[i + 1], memory));
     }
     return clone;
-  } else if (isSet(value)) {
+  } else if (kind === KIND.set) {
     clone = new Set();
     MapPrototypeSet(memory, value, clone);
     const entries = [];
@@ -194,14 +164,15 @@ function cloneValue(value, memory) {
       ? fileInternals.create(blobInternals.bytes(value), blobInternals.type(value),
         fileInternals.name(value), fileInternals.lastModified(value))
       : blobInternals.create(blobInternals.bytes(value), blobInternals.type(value));
-  } else if (isErrorObject(value)) {
+  } else if (kind === KIND.error) {
     clone = cloneError(value);
   } else if (ArrayIsArray(value)) {
     clone = new Array(value.length);
     MapPrototypeSet(memory, value, clone);
     cloneProperties(value, clone, memory);
     return clone;
-  } else if (isLayerPlatformObject(value) || isUncloneableBuiltin(value)) {
+  } else if (kind !== 0 || isLayerPlatformObject(value)) {
+    // the other built-ins with internal slots: WeakMap, WeakSet, Promise, Symbol objects, ...
     throw dataCloneError(describeUncloneable(value));
   } else {
     clone = {};

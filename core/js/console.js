@@ -417,21 +417,11 @@ function formatSimpleObject(value) {
 }
 
 function isMap(value) {
-  try {
-    MapPrototypeGetSize(value);
-    return true;
-  } catch {
-    return false;
-  }
+  return ops.builtinKind(value) === KIND.map;
 }
 
 function isSet(value) {
-  try {
-    SetPrototypeGetSize(value);
-    return true;
-  } catch {
-    return false;
-  }
+  return ops.builtinKind(value) === KIND.set;
 }
 
 function formatFunction(ctx, fn, level) {

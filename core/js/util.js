@@ -313,33 +313,18 @@ function hex4(code) {
 
 // ---- buffer sources ----------------------------------------------------------------------
 
-// Brand checks through the built-in getters, which throw for anything else. A thrown
-// TypeError costs microseconds (it captures a stack), so only objects that inherit from
-// the constructor's prototype or carry its @@toStringTag reach the getter (a forged one
-// is then refused by it).
+// Brand checks: ops.builtinKind(value) names the built-in whose internal slots a value
+// has (a number from ops.kinds, 0 for none). It never throws and runs no Proxy trap,
+// where a built-in getter in a try block costs microseconds per miss (a TypeError with a
+// stack).
+const KIND = ops.kinds;
+
 function isArrayBuffer(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (ObjectGetPrototypeOf(value) !== ArrayBuffer.prototype &&
-      ObjectPrototypeToString(value) !== "[object ArrayBuffer]") return false;
-  try {
-    ArrayBufferPrototypeGetByteLength(value);
-    return true;
-  } catch {
-    return false;
-  }
+  return ops.builtinKind(value) === KIND.arrayBuffer;
 }
 
 function isSharedArrayBuffer(value) {
-  if (SharedArrayBufferPrototypeGetByteLength === undefined) return false;
-  if (typeof value !== "object" || value === null) return false;
-  if (ObjectGetPrototypeOf(value) !== SharedArrayBuffer.prototype &&
-      ObjectPrototypeToString(value) !== "[object SharedArrayBuffer]") return false;
-  try {
-    SharedArrayBufferPrototypeGetByteLength(value);
-    return true;
-  } catch {
-    return false;
-  }
+  return ops.builtinKind(value) === KIND.sharedArrayBuffer;
 }
 
 // The getter returns undefined (and never throws) for anything but a typed array.

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 #include <pthread.h>
@@ -528,6 +529,29 @@ void op_is_proxy(const v8::FunctionCallbackInfo<v8::Value> &info) {
   info.GetReturnValue().Set(info.Length() > 0 && info[0]->IsProxy());
 }
 
+// ops.builtinKind(value): which built-in's internal slots `value` has, as a number from
+// ops.kinds (0 for none). A brand check that cannot throw: the layer's alternative, calling
+// a built-in method in a try block, costs microseconds per miss (an exception with a stack).
+#define SKI_BUILTIN_KINDS(X)                                                                    \
+  X(proxy, 1, IsProxy) X(boolean, 2, IsBooleanObject) X(number, 3, IsNumberObject)             \
+  X(bigint, 4, IsBigIntObject) X(string, 5, IsStringObject) X(symbol, 6, IsSymbolObject)        \
+  X(date, 7, IsDate) X(regexp, 8, IsRegExp) X(arrayBuffer, 9, IsArrayBuffer)                   \
+  X(sharedArrayBuffer, 10, IsSharedArrayBuffer) X(typedArray, 11, IsTypedArray)                 \
+  X(dataView, 12, IsDataView) X(map, 13, IsMap) X(set, 14, IsSet) X(weakMap, 15, IsWeakMap)     \
+  X(weakSet, 16, IsWeakSet) X(promise, 17, IsPromise) X(error, 18, IsNativeError)               \
+  X(generator, 19, IsGeneratorObject) X(moduleNamespace, 20, IsModuleNamespaceObject)
+void op_builtin_kind(const v8::FunctionCallbackInfo<v8::Value> &info) {
+  int kind = 0;
+  if (info.Length() > 0 && info[0]->IsObject()) {
+    v8::Local<v8::Value> v = info[0];
+#define SKI_KIND_TEST_(name, number, test) \
+  if (!kind && v->test()) kind = number;
+    SKI_BUILTIN_KINDS(SKI_KIND_TEST_)
+#undef SKI_KIND_TEST_
+  }
+  info.GetReturnValue().Set(kind);
+}
+
 // ops.settle(token, code, message): the JS layer ends a call with a failure.
 void op_settle(const v8::FunctionCallbackInfo<v8::Value> &info) {
   ski_engine *e = engine_of(info);
@@ -689,11 +713,29 @@ void op_detach(const v8::FunctionCallbackInfo<v8::Value> &info) {
   buf->Detach();
 }
 
-// ops.base64Encode(view) -> string
+// ops.base64Encode(view | string) -> string. A string is btoa's input: its code units are
+// the bytes, and null is returned if one of them is 256 or above.
 void op_base64_encode(const v8::FunctionCallbackInfo<v8::Value> &info) {
   v8::Isolate *iso = info.GetIsolate();
-  if (!info[0]->IsArrayBufferView()) return throw_type_error(iso, "base64Encode expects an ArrayBufferView");
-  auto [p, len] = view_bytes(info[0]);
+  bool is_text = info[0]->IsString();
+  v8::Local<v8::String> text;
+  if (is_text) {
+    text = info[0].As<v8::String>();
+    if (!text->ContainsOnlyOneByte()) return info.GetReturnValue().SetNull();
+  } else if (!info[0]->IsArrayBufferView()) {
+    return throw_type_error(iso, "base64Encode expects a string or an ArrayBufferView");
+  }
+  Scratch latin1(is_text ? static_cast<size_t>(text->Length()) : 0);
+  if (scratch_failed(iso, latin1)) return;
+  const uint8_t *p;
+  size_t len;
+  if (is_text) {
+    len = static_cast<size_t>(text->Length());
+    text->WriteOneByte(iso, latin1.as<uint8_t>(), 0, static_cast<int>(len), v8::String::NO_NULL_TERMINATION);
+    p = latin1.as<uint8_t>();
+  } else {
+    std::tie(p, len) = view_bytes(info[0]);
+  }
   size_t out_len = ski_base64_encoded_len(len);
   if (out_len > static_cast<size_t>(v8::String::kMaxLength))
     return void(iso->ThrowException(v8::Exception::RangeError(str(iso, "Invalid string length"))));
@@ -752,6 +794,7 @@ struct Op {
 };
 const Op kOps[] = {
     {"settle", op_settle},           {"respond", op_respond},            {"isProxy", op_is_proxy},
+    {"builtinKind", op_builtin_kind},
     {"hostWork", op_host_work},      {"isCanonicalURL", op_is_canonical_url},
     {"utf8Encode", op_utf8_encode},  {"utf8Decode", op_utf8_decode},
     {"print", op_print},             {"now", op_now},                    {"timerArm", op_timer_arm},
@@ -798,6 +841,11 @@ int run_runtime(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Obje
   SKI_ERRORS(SKI_JS_CODE_)
 #undef SKI_JS_CODE_
   ops->Set(ctx, str(iso, "codes"), codes).Check();
+  v8::Local<v8::Object> kinds = v8::Object::New(iso);
+#define SKI_KIND_NAME_(name, number, test) kinds->Set(ctx, str(iso, #name), v8::Integer::New(iso, number)).Check();
+  SKI_BUILTIN_KINDS(SKI_KIND_NAME_)
+#undef SKI_KIND_NAME_
+  ops->Set(ctx, str(iso, "kinds"), kinds).Check();
   // V8's foreground tasks run (SkiPlatform), so WebAssembly's own async compile settles
   ops->Set(ctx, str(iso, "wasmAsync"), v8::True(iso)).Check();
 
