@@ -27,6 +27,14 @@ describe("ski run", function()
     assert.matches("\n\nPATCH http://example.com/p%?q=1 hello there the body$", out)
   end)
 
+  it("takes a path alone as one on http://localhost", function()
+    local w = tmp_worker [[ export default { fetch(r) { return new Response(r.url) } } ]]
+    local rc, out = ski("run " .. w .. " '/api/items?q=1'")
+    os.remove(w)
+    assert.equal(0, rc)
+    assert.matches("\n\nhttp://localhost/api/items%?q=1$", out)
+  end)
+
   it("defaults to POST when given a body, and reads -d @file", function()
     local w = tmp_worker "export default { async fetch(r) { return new Response(r.method + ':' + await r.text()) } }"
     local body = t.tmpfile("from a file")
