@@ -133,6 +133,7 @@ describe("the URL fast path for requests and new URL(request.url)", function()
         "http://a.com/\t", "http://a.com/%", "http://256.0.0.0/", "http://0.0.0.0/", "http://1.2.3.04/",
         "http://a.com/?", "http://a.com/x?", "http://a.com/x?a=1&&b=&=c&d", "http://a.com/x//y/", "http://a.com//",
         "https://10.20.30.40:8443/a/b/?x=%20y+z&x=2", "http://a.com/%41%2f?%41",
+        "http://server1/", "http://web-2.example.com9/x", "http://a1.b2/", "http://9/", "http://1.2.3.4a/",
       ];
       // an absolute URL with a base parses as without one, but never takes the fast path
       const full = (u) => new URL(u, "http://base.invalid/");

@@ -53,8 +53,12 @@ function canonicalRecord(input) {
 // A canonical host: a domain as is, or dotted-decimal IPv4 (its last label is a number),
 // which URL records hold as a number.
 function canonicalHost(text) {
-  const last = StringPrototypeCharCodeAt(text, text.length - 1);
-  if (last < 0x30 || last > 0x39) return text;
+  // the last label is all digits exactly for IPv4 ("server1" ends in a digit too)
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = StringPrototypeCharCodeAt(text, i);
+    if (c === 0x2e) break;
+    if (c < 0x30 || c > 0x39) return text;
+  }
   let value = 0;
   let octet = 0;
   for (let i = 0; i < text.length; i++) {
