@@ -3,12 +3,12 @@
  * Prints medians (and p90) of: a cold start (instance new + load + first response), the
  * same from a prewarmed isolate, one warm hello call (start + response + free), the
  * request nginx hands over (a Host header, a URL with a port) to the worker of
- * bench/nginx/run (a content-type header), the same with a worker that routes on
- * new URL(request.url), the same right after a system call (what a
+ * bench/nginx/run (a content-type header), the same right after a system call (what a
  * call inside a server pays: every request there comes between recv and writev; on a
  * kernel with page-table isolation and no PCID each kernel entry empties the TLB, so the
- * call starts cold), and, as a same-process baseline, an empty ABI round trip
- * (ski_call_response on a done call). */
+ * call starts cold), the nginx-like call to a worker that routes on new URL(request.url),
+ * and, as a same-process baseline, an empty ABI round trip (ski_call_response on a done
+ * call). */
 #define _GNU_SOURCE
 #include "bench_util.h"
 

@@ -1,6 +1,6 @@
 /* What common Web API operations cost inside a worker: each is run in a loop in one
- * handler and timed with performance.now(); the first line, an empty function call in
- * the same loop, is the baseline the others include.
+ * handler and timed with performance.now(); the first two lines, an empty function call
+ * and an `await null` in the same loop, are the baselines the others include.
  *   ski-bench-webapi [iterations]
  * The handler awaits where the operation is asynchronous (its line includes a microtask
  * turn, as the "await null" line shows). */

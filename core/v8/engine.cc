@@ -524,7 +524,8 @@ void op_is_canonical_url(const v8::FunctionCallbackInfo<v8::Value> &info) {
   info.GetReturnValue().Set(yes);
 }
 
-// ops.isProxy(value): whether its traps could observe how the layer reads it.
+// ops.isProxy(value): whether its traps could observe how the layer reads it. (builtinKind
+// below answers this too; this one test is what the Headers record path can afford.)
 void op_is_proxy(const v8::FunctionCallbackInfo<v8::Value> &info) {
   info.GetReturnValue().Set(info.Length() > 0 && info[0]->IsProxy());
 }
