@@ -1,55 +1,65 @@
 -- `ski serve`: a private nginx serving one bundle, stopped by Ctrl-C (SIGINT to its
--- process group, as a terminal sends it).
+-- process group, as a terminal sends it) or by a TERM to its PID.
 local nginx = require "helper.nginx"
 local t = require "helper.support"
 
+-- Starts `ski serve` on a worker, checks that it serves, then stops it with `stop(pid)`
+-- and checks that nginx is gone, the port free and the temp prefix removed.
+local function serve_then_stop(stop)
+  local dir = select(2, t.sh("mktemp -d /tmp/ski-serve-spec.XXXXXX")):match("^%s*(.-)%s*$")
+  local worker = dir .. "/worker.js"
+  nginx.write(worker, [[
+    export default { async fetch(req) {
+      console.log("served", req.method);
+      await new Promise((r) => setTimeout(r, 1));
+      return new Response("hello from serve: " + req.url);
+    } }
+  ]])
+  local out = dir .. "/out"
+  local port = math.random(20000, 59999)
+  -- setsid: its own process group, so the "Ctrl-C" below reaches only it
+  local rc = t.sh("TMPDIR=" .. dir .. " ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" setsid bin/ski serve " ..
+    nginx.quote(worker) .. " --port " .. port .. " > " .. out .. " 2>&1 & echo $! > " .. dir .. "/pid",
+    { ski = true })
+  assert.equal(0, rc)
+  local pid = tonumber(t.read(dir .. "/pid"))
+  local ok, err = pcall(function()
+    local url = "http://127.0.0.1:" .. port .. "/"
+    local body
+    local deadline = nginx.now() + 10
+    repeat
+      t.sh("sleep 0.05")
+      local _, b = t.sh("curl -s --max-time 1 " .. url .. "x?y=1")
+      body = b
+    until body:find("hello", 1, true) or nginx.now() > deadline
+    assert.equal("hello from serve: " .. url .. "x?y=1", body)
+    local log = t.read(out)
+    assert.matches("ski: serving " .. worker:gsub("%p", "%%%0") .. " on " .. url:gsub("%p", "%%%0") ..
+      " %(Ctrl%-C stops%)", log)
+    assert.matches("ski %[default%] served GET", log)
+    -- the prefix it made (in $TMPDIR)
+    local prefix = select(2, t.sh("ls -d " .. dir .. "/ski-serve.* 2>/dev/null")):match("%S+")
+    assert.is_truthy(prefix)
+    stop(pid)
+    deadline = nginx.now() + 10
+    while nginx.alive(pid) and nginx.now() < deadline do t.sh("sleep 0.05") end
+    assert.is_false(nginx.alive(pid), "ski serve still running")
+    assert.matches("ski: stopped", t.read(out))
+    assert.not_equal(0, (t.sh("curl -s --max-time 1 " .. url)))
+    if prefix then assert.is_nil(io.open(prefix .. "/nginx.conf")) end
+  end)
+  t.sh("kill -KILL -" .. pid .. " 2>/dev/null") -- the whole group, whatever is left of it
+  t.sh("rm -rf " .. nginx.quote(dir))
+  assert(ok, err)
+end
+
 describe("ski serve", function()
   it("serves the worker on 127.0.0.1:PORT, prints the URL, and stops cleanly on Ctrl-C", function()
-    local dir = select(2, t.sh("mktemp -d /tmp/ski-serve-spec.XXXXXX")):match("^%s*(.-)%s*$")
-    local worker = dir .. "/worker.js"
-    nginx.write(worker, [[
-      export default { async fetch(req) {
-        console.log("served", req.method);
-        await new Promise((r) => setTimeout(r, 1));
-        return new Response("hello from serve: " + req.url);
-      } }
-    ]])
-    local out = dir .. "/out"
-    local port = math.random(20000, 59999)
-    -- setsid: its own process group, so the "Ctrl-C" below reaches only it
-    local rc = t.sh("TMPDIR=" .. dir .. " ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" setsid bin/ski serve " ..
-      nginx.quote(worker) .. " --port " .. port .. " > " .. out .. " 2>&1 & echo $! > " .. dir .. "/pid",
-      { ski = true })
-    assert.equal(0, rc)
-    local pid = tonumber(t.read(dir .. "/pid"))
-    local ok, err = pcall(function()
-      local url = "http://127.0.0.1:" .. port .. "/"
-      local body
-      local deadline = nginx.now() + 10
-      repeat
-        t.sh("sleep 0.05")
-        local _, b = t.sh("curl -s --max-time 1 " .. url .. "x?y=1")
-        body = b
-      until body:find("hello", 1, true) or nginx.now() > deadline
-      assert.equal("hello from serve: " .. url .. "x?y=1", body)
-      local log = t.read(out)
-      assert.matches("ski: serving " .. worker:gsub("%p", "%%%0") .. " on " .. url:gsub("%p", "%%%0") ..
-        " %(Ctrl%-C stops%)", log)
-      assert.matches("ski %[default%] served GET", log)
-      -- the prefix it made (in $TMPDIR)
-      local prefix = select(2, t.sh("ls -d " .. dir .. "/ski-serve.* 2>/dev/null")):match("%S+")
-      assert.is_truthy(prefix)
-      t.sh("kill -INT -" .. pid)
-      deadline = nginx.now() + 10
-      while nginx.alive(pid) and nginx.now() < deadline do t.sh("sleep 0.05") end
-      assert.is_false(nginx.alive(pid), "ski serve still running")
-      assert.matches("ski: stopped", t.read(out))
-      assert.not_equal(0, (t.sh("curl -s --max-time 1 " .. url)))
-      if prefix then assert.is_nil(io.open(prefix .. "/nginx.conf")) end
-    end)
-    if nginx.alive(pid) then t.sh("kill -KILL -" .. pid .. " 2>/dev/null") end
-    t.sh("rm -rf " .. nginx.quote(dir))
-    assert(ok, err)
+    serve_then_stop(function(pid) t.sh("kill -INT -" .. pid) end) -- the terminal signals the group
+  end)
+
+  it("stops cleanly on a TERM sent to its PID alone (kill, timeout, a supervisor)", function()
+    serve_then_stop(function(pid) t.sh("kill -TERM " .. pid) end)
   end)
 
   it("refuses bad arguments", function()
