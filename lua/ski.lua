@@ -184,8 +184,25 @@ local function grow_headers(n)
   end
 end
 
+-- Strings made from numbers for the header block: header_buf holds only pointers, so
+-- they stay referenced here until the next request replaces them (the C call copies).
+local made_strings = {}
+
+local function header_text(i, what, v)
+  if type(v) == "string" then return v end
+  if type(v) == "number" then
+    v = tostring(v)
+    made_strings[#made_strings + 1] = v
+    return v
+  end
+  error(("request header %d: %s must be a string or a number, not %s"):format(i + 1, what, type(v)), 4)
+end
+
 local function put_header(i, name, value)
-  name, value = tostring(name), tostring(value)
+  if type(name) ~= "string" then
+    error(("request header %d: name must be a string, not %s"):format(i + 1, type(name)), 3)
+  end
+  value = header_text(i, "value", value)
   local h = header_buf[i]
   h.name, h.name_len, h.value, h.value_len = name, #name, value, #value
 end
@@ -196,10 +213,22 @@ local function fill_request(req)
   local url = req.url
   if type(url) ~= "string" then error("request.url must be a string", 3) end
   local method = req.method or "GET"
+  if type(method) ~= "string" then error("request.method must be a string", 3) end
+  local cpu_ms, wall_ms = req.cpu_ms, req.wall_ms
+  if cpu_ms ~= nil and not (type(cpu_ms) == "number" and cpu_ms >= 0 and cpu_ms <= 0xffffffff) then
+    error("request.cpu_ms must be a number of milliseconds (0 for the instance's limit)", 3)
+  end
+  if wall_ms ~= nil and not (type(wall_ms) == "number" and wall_ms >= 0 and wall_ms <= 0xffffffff) then
+    error("request.wall_ms must be a number of milliseconds (0 for the instance's limit)", 3)
+  end
   local body = req.body
   if body ~= nil and type(body) ~= "string" then error("request.body must be a string", 3) end
   local headers = req.headers
   local n = 0
+  for i = #made_strings, 1, -1 do made_strings[i] = nil end
+  if headers ~= nil and type(headers) ~= "table" then
+    error("request.headers must be a table (a list of {name, value} pairs, or a map)", 3)
+  end
   if headers then
     if headers[1] then
       -- a list of {name, value} pairs: the hot path, free of what LuaJIT cannot compile
@@ -207,6 +236,9 @@ local function fill_request(req)
       grow_headers(n)
       for i = 1, n do
         local pair = headers[i]
+        if type(pair) ~= "table" then
+          error(("request header %d: a list of headers holds {name, value} pairs, not %s"):format(i, type(pair)), 3)
+        end
         put_header(i - 1, pair[1], pair[2])
       end
     else
@@ -227,7 +259,7 @@ local function fill_request(req)
       end
     end
   end
-  _M.set_request(request, method, url, header_buf, n, body, req.cpu_ms, req.wall_ms)
+  _M.set_request(request, method, url, header_buf, n, body, cpu_ms, wall_ms)
 end
 
 -- Sends one request; returns a Call at once (it may still be pending).

@@ -116,6 +116,46 @@ describe("a call", function()
     end
   end)
 
+  it("passes numbers as header values intact, even when the GC runs between converting them", function()
+    local inst = t.worker("export default { fetch(req) { return new Response([...req.headers].map(([k, v]) => k + '=' + v).join(',')) } }")
+    collectgarbage("setpause", 0) -- a collection step at every allocation
+    local ok, err = pcall(function()
+      for round = 1, 20 do
+        local headers, want = {}, {}
+        for i = 1, 300 do
+          headers[i] = { string.format("x-%03d", i), 1000000 + round * 1000 + i }
+          want[i] = string.format("x-%03d=%d", i, 1000000 + round * 1000 + i)
+        end
+        local res = assert(inst:fetch { url = "http://x/", headers = headers })
+        assert.equal(table.concat(want, ","), res.body)
+        res = assert(inst:fetch { url = "http://x/", headers = { ["content-length"] = round } })
+        assert.equal("content-length=" .. round, res.body)
+      end
+    end)
+    collectgarbage("setpause", 200)
+    inst:close()
+    assert(ok, err)
+  end)
+
+  it("raises on a headers table of the wrong shape, naming the header", function()
+    local inst = t.worker("export default { fetch() { return new Response('ok') } }")
+    local function refused(req, pattern)
+      local ok, err = pcall(inst.start, inst, req)
+      assert.is_false(ok)
+      assert.matches(pattern, err)
+    end
+    refused({ url = "http://x/", headers = { { "x-a" } } }, "request header 1: value must be a string or a number, not nil")
+    refused({ url = "http://x/", headers = { "x-a: b" } }, "request header 1: a list of headers holds {name, value} pairs, not string")
+    refused({ url = "http://x/", headers = { ["x-a"] = false } }, "request header 1: value must be a string or a number, not boolean")
+    refused({ url = "http://x/", headers = { { 1, "v" } } }, "request header 1: name must be a string, not number")
+    refused({ url = "http://x/", headers = "x" }, "request.headers must be a table")
+    refused({ url = "http://x/", method = 123 }, "request.method must be a string")
+    refused({ url = "http://x/", cpu_ms = -1 }, "request.cpu_ms must be a number of milliseconds")
+    refused({ url = "http://x/", wall_ms = "5" }, "request.wall_ms must be a number of milliseconds")
+    assert.equal("ok", assert(inst:fetch { url = "http://x/", headers = { { "x-a", 1 } } }).body)
+    inst:close()
+  end)
+
   it("refuses a request no Request could hold: SKI_EINVAL from ski_call_start, and no call", function()
     local inst = t.worker("export default { fetch() { return new Response('ok') } }")
     local cases = {
