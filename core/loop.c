@@ -80,15 +80,20 @@ static void stall(ski_loop *loop) {
 int ski_loop_drive(ski_loop *loop, int timeout_ms, ski_call *call) {
   if (timeout_ms < -1) return ski_fail(SKI_EINVAL, "timeout_ms is %d; use -1 for no limit", timeout_ms);
   loop->timed_out = false;
-  bool once = timeout_ms == 0;
-  if (timeout_ms > 0) uv_timer_start(&loop->run_timeout, on_run_timeout, (uint64_t)timeout_ms, 0);
-  while (!drive_done(loop, call)) {
-    if (!uv_loop_alive(&loop->uv)) {
-      stall(loop);
-      break;
+  if (timeout_ms == 0) {
+    /* A host-driven pass runs whatever is due, whether or not a call waits for it: a
+     * timer a handler left behind fires when its host comes back as next_deadline said. */
+    if (uv_loop_alive(&loop->uv)) uv_run(&loop->uv, UV_RUN_NOWAIT);
+  } else {
+    if (timeout_ms > 0) uv_timer_start(&loop->run_timeout, on_run_timeout, (uint64_t)timeout_ms, 0);
+    while (!drive_done(loop, call)) {
+      if (!uv_loop_alive(&loop->uv)) {
+        stall(loop);
+        break;
+      }
+      uv_run(&loop->uv, UV_RUN_ONCE);
+      if (loop->timed_out) break;
     }
-    uv_run(&loop->uv, once ? UV_RUN_NOWAIT : UV_RUN_ONCE);
-    if (once || loop->timed_out) break;
   }
   uv_timer_stop(&loop->run_timeout);
   if (!drive_done(loop, call)) {

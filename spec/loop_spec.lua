@@ -237,6 +237,38 @@ describe("a host with its own event loop", function()
   end)
 end)
 
+describe("a host-driven loop", function()
+  it("runs a timer a finished call left behind when the host comes back at next_deadline", function()
+    local inst, loop = t.worker [[
+      export default { fetch() {
+        setTimeout(() => console.log("left behind"), 10);
+        return new Response("answered");
+      } }
+    ]]
+    assert.is_true(loop:buffer_console(10))
+    local call = assert(inst:start("http://x/"))
+    assert.equal("answered", assert(call:response()).body) -- done inside start
+    call:close()
+    local spins = 0
+    local line
+    repeat
+      assert.is_true(loop:run(0))
+      line = loop:next_console()
+      local wait = loop:next_deadline()
+      if not line then
+        assert.is_true(wait >= 0 and wait <= 10, "deadline " .. tostring(wait))
+        ffi.C.usleep(wait * 1000 + 1000)
+      end
+      spins = spins + 1
+    until line or spins > 20
+    assert.is_truthy(line, "the timer never ran")
+    assert.equal("left behind", line.text)
+    assert.equal(-1, loop:next_deadline()) -- nothing left: the host may sleep as long as it likes
+    inst:close()
+    assert.is_true(loop:close())
+  end)
+end)
+
 describe("destroying an instance with calls in flight", function()
   it("cancels its calls and leaves the loop's other instances working", function()
     local loop = assert(ski.loop())

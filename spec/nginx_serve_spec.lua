@@ -2,6 +2,7 @@
 -- in and responses out, one worker serving many awaiting calls, console to the error
 -- log, failures as clean 5xx pages, several projects, limits.
 local nginx = require "helper.nginx"
+local t = require "helper.support"
 
 local ECHO = [=[
 let sum = (bytes) => { let s = 0; for (const b of bytes) s = (s * 31 + b) >>> 0; return s; };
@@ -36,6 +37,10 @@ export default { async fetch(req) {
 
 local CONSOLE = [=[
 export default { fetch(req) {
+  if (req.url.endsWith("/later")) {
+    setTimeout(() => console.log("later-line"), 20); // left behind: no call waits for it
+    return new Response("later");
+  }
   console.log("log-line", 1);
   console.info("info-line");
   console.warn("warn-line");
@@ -218,6 +223,13 @@ describe("resty.ski in nginx", function()
     assert.matches("%[notice%][^\n]*ski %[console%] info%-line", log)
     assert.matches("%[warn%][^\n]*ski %[console%] warn%-line", log)
     assert.matches("%[error%][^\n]*ski %[console%] error%-line", log)
+  end)
+
+  it("runs a timer a handler left behind, without waiting for another request", function()
+    assert.equal("later", assert(srv:request("/console/later")).body)
+    local deadline = nginx.now() + 3
+    while not srv:log():find("later-line", 1, true) and nginx.now() < deadline do t.sh("sleep 0.05") end
+    assert.matches("%[notice%][^\n]*ski %[console%] later%-line", srv:log())
   end)
 
   it("answers a throwing worker with a bare 500 and logs the full error", function()
