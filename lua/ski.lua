@@ -360,6 +360,7 @@ local function loop_try_free(state)
 end
 
 local instance_opts = ffi_new("ski_instance_options")
+local LIMIT_OPTIONS = { "cpu_ms", "wall_ms", "heap_mb", "arraybuffer_mb", "stack_kb" }
 
 -- Creates an instance on this loop. opts (all optional): watchdog (from ski.watchdog()),
 -- cpu_ms, wall_ms (per call), heap_mb, arraybuffer_mb, stack_kb; 0 or nil: the default.
@@ -367,7 +368,14 @@ function Loop:instance(opts)
   local state = self.state
   if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
   local o
+  if opts ~= nil and type(opts) ~= "table" then error("instance options must be a table", 2) end
   if opts then
+    for _, k in ipairs(LIMIT_OPTIONS) do
+      local v = opts[k]
+      if v ~= nil and not (type(v) == "number" and v >= 0 and v <= 0xffffffff) then
+        error(("instance option %s must be a number (0 for the default), not %s"):format(k, tostring(v)), 2)
+      end
+    end
     o = instance_opts
     o.size = ffi.sizeof(o)
     o.watchdog = opts.watchdog and opts.watchdog.handle or 0

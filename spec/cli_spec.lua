@@ -53,6 +53,25 @@ describe("ski run", function()
     assert.matches("^ski: SKI_ETHROWN: .*Error: kaput", out)
   end)
 
+  it("stops a runaway worker at its CPU or wall-time limit instead of hanging (--cpu-ms, --wall-ms)", function()
+    local spin = tmp_worker "export default { fetch() { for (;;) {} } }"
+    local waits = tmp_worker "export default { async fetch() { await new Promise(() => setInterval(() => {}, 50)) } }"
+    local rc, out = ski("run " .. spin)
+    assert.equal(1, rc)
+    assert.matches("SKI_ECPULIMIT: .*%(50 ms per call%)", out)
+    rc, out = ski("run " .. spin .. " --cpu-ms 120")
+    assert.equal(1, rc)
+    assert.matches("SKI_ECPULIMIT: .*%(120 ms per call%)", out)
+    rc, out = ski("run " .. waits .. " --wall-ms=200")
+    assert.equal(1, rc)
+    assert.matches("SKI_ETIMEOUT: .*%(200 ms%)", out)
+    rc, out = ski("run " .. spin .. " --cpu-ms 0")
+    assert.equal(2, rc)
+    assert.matches("%-%-cpu%-ms needs a positive number of milliseconds, not 0", out)
+    os.remove(spin)
+    os.remove(waits)
+  end)
+
   it("exits 1 on a syntax error, naming the file and line", function()
     local w = tmp_worker "export default {\n  fetch() { return ; ; ) }\n}"
     local rc, out = ski("run " .. w)
