@@ -504,6 +504,52 @@ describe("console output", function()
   end)
 end)
 
+describe("promise rejections nothing handles", function()
+  it("are reported at error level as Uncaught (in promise), unlike those handled in time", function()
+    local loop = assert(ski.loop())
+    assert.is_true(loop:buffer_console(300))
+    local inst = t.worker([[
+      Promise.reject(new RangeError("at load"));
+      export default { async fetch(req) {
+        if (req.url.endsWith("/many")) {
+          for (let i = 0; i < 250; i++) Promise.reject(i);
+          return new Response("many");
+        }
+        Promise.reject(new Error("floating"));
+        (async () => { throw new TypeError("async function") })();
+        const later = Promise.reject(new Error("handled later, in the same task"));
+        await null;
+        later.catch(() => {});
+        setTimeout(() => { Promise.reject("in a timer") }, 1);
+        await new Promise(r => setTimeout(r, 10));
+        try { await Promise.reject(new Error("awaited")) } catch {}
+        return new Response("ok");
+      } }
+    ]], loop)
+    assert.equal("ok", assert(inst:fetch("http://x/")).body)
+    local lines = {}
+    for line in function() return loop:next_console() end do
+      assert.equal(ski.LOG_ERROR, line.level)
+      lines[#lines + 1] = line.text
+    end
+    assert.equal(4, #lines, table.concat(lines, "\n"))
+    assert.matches("^Uncaught %(in promise%) RangeError: at load", lines[1])
+    assert.matches("^Uncaught %(in promise%) Error: floating\n    at ", lines[2])
+    assert.matches("^Uncaught %(in promise%) TypeError: async function", lines[3])
+    assert.equal("Uncaught (in promise) in a timer", lines[4])
+    -- a flood is reported in part, then counted
+    assert.equal("many", assert(inst:fetch("http://x/many")).body)
+    lines = {}
+    for line in function() return loop:next_console() end do lines[#lines + 1] = line.text end
+    assert.equal(101, #lines)
+    assert.equal("Uncaught (in promise) 0", lines[1])
+    assert.equal("Uncaught (in promise) 99", lines[100])
+    assert.equal("(150 more promise rejections were not handled)", lines[101])
+    inst:close()
+    assert.is_true(loop:close())
+  end)
+end)
+
 describe("prewarmed isolates", function()
   it("are taken by new instances with default limits, and start their clocks when taken", function()
     local loop = assert(ski.loop())

@@ -125,6 +125,10 @@ struct ski_engine {
   ski_engine_callbacks cb{};
   void *host = nullptr;
   std::shared_ptr<class ForegroundRunner> runner; // this isolate's foreground tasks
+  // Promises rejected with no handler since the last checkpoint, with their reasons;
+  // a handler added later takes one off. At most kMaxUnhandled are kept, the rest counted.
+  std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled;
+  size_t unhandled_overflow = 0;
 };
 
 // ---- the platform ----------------------------------------------------------------------
@@ -379,6 +383,56 @@ std::string describe(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Va
       return utf8(iso, text);
   }
   return utf8(iso, exc);
+}
+
+constexpr size_t kMaxUnhandled = 100;
+
+// V8's promise rejection tracking: a rejection no handler awaits is noted, and forgotten
+// if a handler comes later (before the checkpoint that ends the task).
+void on_promise_reject(v8::PromiseRejectMessage message) {
+  v8::Local<v8::Promise> promise = message.GetPromise();
+  v8::Isolate *iso = promise->GetIsolate();
+  auto *e = static_cast<ski_engine *>(iso->GetData(0));
+  if (!e) return;
+  if (message.GetEvent() == v8::kPromiseRejectWithNoHandler) {
+    if (e->unhandled.size() == kMaxUnhandled) {
+      e->unhandled_overflow++;
+      return;
+    }
+    e->unhandled.emplace_back(v8::Global<v8::Promise>(iso, promise), v8::Global<v8::Value>(iso, message.GetValue()));
+  } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
+    for (auto it = e->unhandled.begin(); it != e->unhandled.end(); ++it) {
+      if (it->first == promise) {
+        e->unhandled.erase(it);
+        break;
+      }
+    }
+  }
+}
+
+// The end of a task (a dispatch, a timer, a V8 task, a load): microtasks run, then the
+// rejections nothing handled are reported as browsers and workerd do, "Uncaught (in
+// promise)" at error level.
+void checkpoint(ski_engine *e) {
+  v8::Isolate *iso = e->isolate;
+  iso->PerformMicrotaskCheckpoint();
+  if (e->unhandled.empty()) return;
+  auto list = std::move(e->unhandled);
+  e->unhandled.clear();
+  size_t more = e->unhandled_overflow;
+  e->unhandled_overflow = 0;
+  if (iso->IsExecutionTerminating()) return;
+  v8::HandleScope scope(iso);
+  v8::Local<v8::Context> ctx = iso->GetCurrentContext();
+  for (auto &entry : list) {
+    v8::Local<v8::Value> reason = entry.second.Get(iso);
+    std::string text = "Uncaught (in promise) " + (ctx.IsEmpty() ? utf8(iso, reason) : describe(e, ctx, reason));
+    e->cb.console(e->host, SKI_LOG_ERROR, text.data(), text.size());
+  }
+  if (more) {
+    std::string text = "(" + std::to_string(more) + " more promise rejections were not handled)";
+    e->cb.console(e->host, SKI_LOG_ERROR, text.data(), text.size());
+  }
 }
 
 std::string location(v8::Isolate *iso, v8::Local<v8::Context> ctx, v8::Local<v8::Message> msg) {
@@ -1004,7 +1058,7 @@ int load_module(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Module>
   if (!module->InstantiateModule(ctx, resolve_nothing).FromMaybe(false) ||
       !module->Evaluate(ctx).ToLocal(&evaluated))
     return load_exception(e, ctx, tc.Exception());
-  iso->PerformMicrotaskCheckpoint(); // lets a top-level await on resolved values finish
+  checkpoint(e); // lets a top-level await on resolved values finish
   if (module->GetStatus() == v8::Module::kErrored) return load_exception(e, ctx, module->GetException());
   if (evaluated->IsPromise() && evaluated.As<v8::Promise>()->State() == v8::Promise::kPending)
     return ski_fail(SKI_ESTALLED, "%s: top-level await did not settle while loading", name);
@@ -1114,6 +1168,7 @@ int ski_engine_new(const ski_engine_limits *limits, ski_engine **out) {
   e->allocator->watch(e->isolate);
   set_stack_limit(e);
   e->isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  e->isolate->SetPromiseRejectCallback(on_promise_reject);
   e->isolate->AddMessageListenerWithErrorLevel(on_v8_message, v8::Isolate::kMessageError);
   e->isolate->SetHostImportModuleDynamicallyCallback(reject_dynamic_import);
   int rc;
@@ -1173,7 +1228,7 @@ int ski_engine_load(ski_engine *e, const char *name, const char *source, size_t 
     bool ran = script->Run(ctx).ToLocal(&ignored);
     if (w.terminated()) return ski_fail(SKI_ETERMINATED, "%s: terminated while loading", name);
     if (!ran) return load_exception(e, ctx, script_tc.Exception());
-    iso->PerformMicrotaskCheckpoint();
+    checkpoint(e);
     if (w.terminated()) return ski_fail(SKI_ETERMINATED, "%s: terminated while loading", name);
     return finish_load(e, ctx, v8::Undefined(iso));
   }
@@ -1261,7 +1316,7 @@ int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
     // the host's request is one no Request can hold (its URL, so far): no call started
     return fail_with(SKI_EINVAL, utf8(iso, refused));
   }
-  iso->PerformMicrotaskCheckpoint();
+  checkpoint(e);
   return w.terminated() ? SKI_ETERMINATED : SKI_OK;
 }
 
@@ -1277,7 +1332,7 @@ int ski_engine_run_timers(ski_engine *e) {
   // runs its reactions before the next timer fires, as in browsers.
   v8::Local<v8::Value> argv[] = {batch};
   while (e->run_due_timer.Get(iso)->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&ran) && ran->IsTrue()) {
-    iso->PerformMicrotaskCheckpoint();
+    checkpoint(e);
     if (w.terminated()) break;
   }
   if (w.terminated()) return SKI_ETERMINATED;
@@ -1305,7 +1360,7 @@ int ski_engine_run_tasks(ski_engine *e, double *next_ms) {
     }
     task->Run();
     if (w.terminated()) return SKI_ETERMINATED;
-    iso->PerformMicrotaskCheckpoint();
+    checkpoint(e);
     if (w.terminated()) return SKI_ETERMINATED;
     if (tc.HasCaught()) {
       report_uncaught(e, tc.Exception());
@@ -1385,6 +1440,7 @@ int ski_engine_write_snapshot(const char *path, const char *warmup) {
 void ski_engine_free(ski_engine *e) {
   if (!e) return;
   // Globals first: resetting one touches its isolate, which must still exist.
+  e->unhandled.clear();
   e->begin_timers.Reset();
   e->run_due_timer.Reset();
   e->reset_clock.Reset();
