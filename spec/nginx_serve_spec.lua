@@ -37,6 +37,10 @@ export default { async fetch(req) {
 
 local CONSOLE = [=[
 export default { fetch(req) {
+  if (req.url.endsWith("/flood")) {
+    for (let i = 0; i < 150; i++) console.log("flood-line", i);
+    return new Response("flooded");
+  }
   if (req.url.endsWith("/later")) {
     setTimeout(() => console.log("later-line"), 20); // left behind: no call waits for it
     return new Response("later");
@@ -107,6 +111,7 @@ describe("resty.ski in nginx", function()
             runaway = { bundle = "%PREFIX%/runaway.js", limits = { cpu_ms = 100 } },
             ["api.test"] = { bundle = "%PREFIX%/api.js" },
           },
+          console_lines = 100,
         }
       ]],
       http = "client_body_buffer_size 16k; client_max_body_size 8m;",
@@ -121,6 +126,9 @@ describe("resty.ski in nginx", function()
         location /hangs { content_by_lua_block { require("resty.ski").serve("hangs") } }
         location /runaway { content_by_lua_block { require("resty.ski").serve("runaway") } }
         location / { content_by_lua_block { require("resty.ski").serve() } }
+        location = /swap-nameless {
+          content_by_lua_block { ngx.say(select(2, require("resty.ski").swap(nil, "%PREFIX%/api.js"))) }
+        }
       ]],
     }
   end)
@@ -230,6 +238,20 @@ describe("resty.ski in nginx", function()
     local deadline = nginx.now() + 3
     while not srv:log():find("later-line", 1, true) and nginx.now() < deadline do t.sh("sleep 0.05") end
     assert.matches("%[notice%][^\n]*ski %[console%] later%-line", srv:log())
+  end)
+
+  it("says how many console lines it dropped when a handler logs more than console_lines", function()
+    assert.equal("flooded", assert(srv:request("/console/flood")).body)
+    local log = srv:log()
+    assert.matches("%[warn%][^\n]*ski %[console%] %(50 console lines dropped%)", log)
+    assert.matches("ski %[console%] flood%-line 149", log)
+    assert.is_nil(log:find("flood-line 49,", 1, true))
+  end)
+
+  it("refuses a swap without a project name with an error, not a Lua exception", function()
+    local res = assert(srv:request("/swap-nameless"))
+    assert.equal(200, res.status)
+    assert.equal("swap needs a project name\n", res.body)
   end)
 
   it("answers a throwing worker with a bare 500 and logs the full error", function()

@@ -255,16 +255,19 @@ end
 --------------------------------------------------------------------------------------
 -- console and background work
 
-local function drain_console()
-  while C.ski_loop_next_console(loop_h, console_out) == 0 do
-    local p = by_instance[tonumber(console_out.instance)]
-    local who = p and p.name or "retired"
-    local line = ffi_string(console_out.text, console_out.text_len)
-    if console_out.dropped > 0 then
-      raw_log(WARN, "ski [" .. who .. "] (" .. tonumber(console_out.dropped) .. " console lines dropped)")
-    end
-    raw_log(CONSOLE_LEVEL[console_out.level] or NOTICE, "ski [" .. who .. "] " .. line)
+-- logs the console line ski_loop_next_console put in console_out
+local function log_console_line()
+  local p = by_instance[tonumber(console_out.instance)]
+  local who = p and p.name or "retired"
+  if console_out.dropped > 0 then
+    raw_log(WARN, "ski [" .. who .. "] (" .. tonumber(console_out.dropped) .. " console lines dropped)")
   end
+  raw_log(CONSOLE_LEVEL[console_out.level] or NOTICE, "ski [" .. who .. "] " ..
+    ffi_string(console_out.text, console_out.text_len))
+end
+
+local function drain_console()
+  while C.ski_loop_next_console(loop_h, console_out) == 0 do log_console_line() end
 end
 
 local function check_draining(now)
@@ -447,6 +450,7 @@ end
 -- several workers use `watch`, which every worker does by itself.)
 function _M.swap(name, what)
   if not loop then return nil, "resty.ski.init() has not run in this worker" end
+  if type(name) ~= "string" or name == "" then return nil, "swap needs a project name" end
   local spec = type(what) == "table" and what or { bundle = what }
   local source, fname = spec.source, spec.name
   if not source then
@@ -736,9 +740,7 @@ function _M.serve(name)
   local call = tonumber(handle_out[0])
   if C.ski_loop_next_console(loop_h, console_out) == 0 then
     -- the handler logged: this line is in console_out already; then the rest
-    local q = by_instance[tonumber(console_out.instance)]
-    raw_log(CONSOLE_LEVEL[console_out.level] or NOTICE, "ski [" .. (q and q.name or "retired") ..
-      "] " .. ffi_string(console_out.text, console_out.text_len))
+    log_console_line()
     drain_console()
   end
   resp_out.size = ffi.sizeof(resp_out)
