@@ -1126,6 +1126,35 @@ extern "C" {
 
 const char *ski_engine_v8_version(void) { return v8::V8::GetVersion(); }
 
+// v8_flags through V8's command-line parser, which takes out the flags it accepts: what
+// is left (a flag it does not know, a value it refused) is the host's error rather than
+// a line on stderr. --help is refused first: V8 would print its help and exit.
+static int set_v8_flags(const char *flags) {
+  std::vector<std::string> words;
+  for (const char *p = flags; *p;) {
+    while (*p && isspace(static_cast<unsigned char>(*p))) p++;
+    const char *start = p;
+    while (*p && !isspace(static_cast<unsigned char>(*p))) p++;
+    if (p > start) words.emplace_back(start, p);
+  }
+  for (const std::string &w : words) {
+    size_t dashes = w.find_first_not_of('-');
+    if (dashes >= 1 && dashes <= 2 && w.compare(dashes, 4, "help") == 0 &&
+        (w.size() == dashes + 4 || w[dashes + 4] == '='))
+      return ski_fail(SKI_EINVAL, "v8_flags: %s is refused (V8 would print its help and exit the process)", w.c_str());
+  }
+  std::vector<char *> argv;
+  argv.push_back(const_cast<char *>("ski"));
+  for (std::string &w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  int argc = static_cast<int>(words.size() + 1);
+  v8::V8::SetFlagsFromCommandLine(&argc, argv.data(), true);
+  if (argc <= 1) return SKI_OK;
+  std::string left;
+  for (int i = 1; i < argc; i++) left += (i > 1 ? " " : "") + std::string(argv[i]);
+  return ski_fail(SKI_EINVAL, "v8_flags: V8 does not accept %s", left.c_str());
+}
+
 int ski_engine_init(const char *v8_flags, const char *snapshot_path) {
   const char *runtime = v8::V8::GetVersion();
   const char *header = SKI_V8_HEADER_VERSION;
@@ -1135,7 +1164,10 @@ int ski_engine_init(const char *v8_flags, const char *snapshot_path) {
                     header, runtime);
   int rc = load_snapshot(snapshot_path);
   if (rc != SKI_OK) return rc;
-  if (v8_flags && *v8_flags) v8::V8::SetFlagsFromString(v8_flags);
+  if (v8_flags && *v8_flags) {
+    rc = set_v8_flags(v8_flags);
+    if (rc != SKI_OK) return rc;
+  }
   platform = new SkiPlatform(v8::platform::NewDefaultPlatform());
   v8::V8::InitializePlatform(platform);
   if (!v8::V8::Initialize()) return ski_fail(SKI_EENGINE, "v8::V8::Initialize failed");
