@@ -27,6 +27,10 @@ void ski_call_settle(void *host, uint64_t token, const ski_engine_outcome *outco
   call_settle(call, outcome->code, outcome->message, outcome->response);
 }
 
+void ski_call_fail(ski_call *call, int code, const char *message) {
+  if (call->code == SKI_EAGAIN) call_settle(call, code, message, NULL);
+}
+
 static void instance_fail_pending(ski_instance *inst, int code, const char *message) {
   while (!ski_link_empty(&inst->pending))
     call_settle(SKI_CONTAINER(inst->pending.next, ski_call, link), code, message, NULL);
@@ -76,7 +80,8 @@ int ski_call_start(ski_instance_t inst_handle, const ski_request *req, ski_call_
   call->instance = inst;
   call->cpu_limit = (int64_t)(req->cpu_ms ? req->cpu_ms : inst->cpu_ms) * 1000000;
   int64_t now = ski_monotonic_ns();
-  call->wall_deadline = now + (int64_t)(req->wall_ms ? req->wall_ms : inst->wall_ms) * 1000000;
+  call->wall_ms = req->wall_ms ? req->wall_ms : inst->wall_ms;
+  call->wall_deadline = now + (int64_t)call->wall_ms * 1000000;
   rc = ski_handle_new(SKI_KIND_CALL, call, &call->handle);
   if (rc != SKI_OK) {
     free(call);

@@ -19,7 +19,7 @@ enum {
 
 #define MS 1000000LL
 
-static void kill_instance(ski_instance *inst, int code);
+static void kill_instance(ski_instance *inst, int code, ski_call *culprit);
 
 static void on_timer(uv_timer_t *timer) {
   ski_instance *inst = timer->data;
@@ -153,18 +153,32 @@ int ski_run_end(ski_instance *inst, ski_run *run, int rc) {
   if (limit) reason = limit;
   if (!reason && rc == SKI_ETERMINATED) reason = SKI_ETERMINATED;
   if (!reason) return rc;
-  kill_instance(inst, reason);
+  /* a dispatch run's CPU is its call's own; a timer run's cannot be told apart */
+  kill_instance(inst, reason, reason == SKI_ECPULIMIT ? run->owner : NULL);
   return reason;
 }
 
-static const char *death_text(ski_instance *inst, int code, char *buf, size_t cap) {
+/* What a call the limit stopped is told. Calls in flight beside it fail with the same
+ * code (the isolate is gone) but are told it was another call's limit, when ski knows
+ * which call that was (a dispatch run's CPU, a wall deadline). */
+static void death_text(ski_instance *inst, int code, const ski_call *culprit, bool bystander, char *buf,
+                       size_t cap) {
+  const char *in_flight = "; the worker was stopped with this call in flight";
+  uint32_t cpu_ms = inst->run_cpu_limit_ms ? inst->run_cpu_limit_ms : inst->cpu_ms;
+  uint32_t wall_ms = culprit ? culprit->wall_ms : inst->wall_ms;
   switch (code) {
   case SKI_ECPULIMIT:
-    snprintf(buf, cap, "the worker ran past its CPU time limit (%u ms per call) and was stopped",
-             inst->run_cpu_limit_ms ? inst->run_cpu_limit_ms : inst->cpu_ms);
+    if (bystander)
+      snprintf(buf, cap, "another call on this instance ran past its CPU time limit (%u ms per call)%s", cpu_ms,
+               in_flight);
+    else
+      snprintf(buf, cap, "the worker ran past its CPU time limit (%u ms per call) and was stopped", cpu_ms);
     break;
   case SKI_ETIMEOUT:
-    snprintf(buf, cap, "the call ran past its wall time limit (%u ms) and the worker was stopped", inst->wall_ms);
+    if (bystander)
+      snprintf(buf, cap, "another call on this instance ran past its wall time limit (%u ms)%s", wall_ms, in_flight);
+    else
+      snprintf(buf, cap, "the call ran past its wall time limit (%u ms) and the worker was stopped", wall_ms);
     break;
   case SKI_EHEAPLIMIT:
     snprintf(buf, cap, "the worker's JS heap reached its limit (%u MB) and the worker was stopped", inst->heap_mb);
@@ -176,21 +190,28 @@ static const char *death_text(ski_instance *inst, int code, char *buf, size_t ca
   default:
     snprintf(buf, cap, "the worker was terminated");
   }
-  return buf;
 }
 
 /* A limit was hit: the engine is disposed at once (its heap may be huge, its state is
  * suspect), every call in flight fails with the same code, later calls get SKI_EDEAD.
- * Only ever called outside a run, so the isolate is not entered. */
-static void kill_instance(ski_instance *inst, int code) {
+ * Only ever called outside a run, so the isolate is not entered. `culprit`: the call
+ * whose limit it was, when known. */
+static void kill_instance(ski_instance *inst, int code, ski_call *culprit) {
   char text[256];
-  death_text(inst, code, text, sizeof text);
+  death_text(inst, code, culprit, false, text, sizeof text);
   inst->state = SKI_INSTANCE_DEAD;
   inst->dead = code;
   inst->terminations++;
   free(inst->dead_message);
   inst->dead_message = strdup(text);
-  ski_calls_fail_pending(inst->loop, inst, code, text);
+  if (culprit && culprit->instance == inst) {
+    ski_call_fail(culprit, code, text);
+    char other[256];
+    death_text(inst, code, culprit, true, other, sizeof other);
+    ski_calls_fail_pending(inst->loop, inst, code, other);
+  } else {
+    ski_calls_fail_pending(inst->loop, inst, code, text);
+  }
   uv_timer_stop(inst->timer);
   uv_timer_stop(inst->wall_timer);
   uv_timer_stop(inst->tasks_timer);
@@ -211,7 +232,7 @@ static void on_wall_timer(uv_timer_t *timer) {
   for (ski_link *n = inst->pending.next; n != &inst->pending; n = n->next) {
     ski_call *c = SKI_CONTAINER(n, ski_call, link);
     if (c->wall_deadline <= now) {
-      kill_instance(inst, SKI_ETIMEOUT);
+      kill_instance(inst, SKI_ETIMEOUT, c);
       return;
     }
     if (c->wall_deadline < next) next = c->wall_deadline;

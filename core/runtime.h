@@ -101,6 +101,7 @@ typedef struct ski_call {
   char *message;          /* failure text */
   ski_response *response; /* on success: one block owning all response memory */
   int64_t wall_deadline;  /* monotonic ns */
+  uint32_t wall_ms;       /* the wall limit the deadline came from, for messages */
   int64_t cpu_limit, cpu_used; /* ns */
   ski_link link;          /* in instance->pending while pending */
 } ski_call;
@@ -132,6 +133,8 @@ void ski_console_sink_free(ski_console_sink *sink);
 /* call.c: settles every pending call of `instance` (or of every instance of `loop` when
  * instance is NULL) with `code` and `message`. */
 void ski_calls_fail_pending(ski_loop *loop, ski_instance *instance, int code, const char *message);
+/* call.c: fails one pending call (nothing if it is settled already). */
+void ski_call_fail(ski_call *call, int code, const char *message);
 /* loop.c: runs `loop` until `call` settles (or, when NULL, until no call or background
  * task is pending), or timeout_ms passes; SKI_EAGAIN then. */
 int ski_loop_drive(ski_loop *loop, int timeout_ms, ski_call *call);

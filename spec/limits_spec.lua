@@ -161,10 +161,39 @@ describe("a hostile worker", function()
       assert.is_nil(res)
       assert.equal("SKI_ECPULIMIT", name)
     end
+    -- each is told whose limit it was
+    assert.equal("the worker ran past its CPU time limit (50 ms per call) and was stopped",
+      select(2, spinning:response()))
+    assert.equal("another call on this instance ran past its CPU time limit (50 ms per call); " ..
+      "the worker was stopped with this call in flight", select(2, waiting:response()))
     assert.is_true(other:wait())
     assert.equal("other", assert(other:response()).body)
     waiting:close(); spinning:close(); other:close()
     inst:close(); bystander:close()
+    wd:close()
+    assert.is_true(loop:close())
+  end)
+end)
+
+describe("a call past its own wall time", function()
+  it("is told its own limit, and the calls beside it are told it was another's", function()
+    local loop, wd, inst = hostile()
+    assert(inst:load([[export default { async fetch(req) {
+      await new Promise(r => setTimeout(r, 300));
+      return new Response("late");
+    } }]]))
+    local patient = assert(inst:start("http://x/"))
+    local hurried = assert(inst:start { url = "http://x/", wall_ms = 60 })
+    assert.is_true(hurried:wait()) -- done (failed)
+    local _, err, name = hurried:response()
+    assert.equal("SKI_ETIMEOUT", name)
+    assert.equal("the call ran past its wall time limit (60 ms) and the worker was stopped", err)
+    _, err, name = patient:response()
+    assert.equal("SKI_ETIMEOUT", name)
+    assert.equal("another call on this instance ran past its wall time limit (60 ms); " ..
+      "the worker was stopped with this call in flight", err)
+    patient:close(); hurried:close()
+    inst:close()
     wd:close()
     assert.is_true(loop:close())
   end)
