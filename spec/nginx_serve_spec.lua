@@ -126,6 +126,15 @@ describe("resty.ski in nginx", function()
         location /hangs { content_by_lua_block { require("resty.ski").serve("hangs") } }
         location /runaway { content_by_lua_block { require("resty.ski").serve("runaway") } }
         location / { content_by_lua_block { require("resty.ski").serve() } }
+        location /strip/ { rewrite ^/strip(/.*)$ $1 break; content_by_lua_block { require("resty.ski").serve("echo") } }
+        location = /goto { rewrite ^ /echo/redirected?via=goto last; }
+        location = /args { rewrite_by_lua_block { ngx.req.set_uri_args({ added = "1" }) }
+          content_by_lua_block { require("resty.ski").serve("echo") } }
+        location = /sub { content_by_lua_block {
+          local r = ngx.location.capture("/echo/inner", { args = "x=1" })
+          ngx.status = r.status
+          ngx.print(r.body)
+        } }
         location = /swap-nameless {
           content_by_lua_block { ngx.say(select(2, require("resty.ski").swap(nil, "%PREFIX%/api.js"))) }
         }
@@ -145,6 +154,20 @@ describe("resty.ski in nginx", function()
     assert.matches('"x%-custom=Value 1, Value 2"', res.body)
     assert.matches('"host=127.0.0.1:' .. srv.port .. '"', res.body)
     assert.equal("0", json_field(res.body, "length"))
+  end)
+
+  it("hands over the URI nginx settled on: rewritten, redirected internally, or a subrequest's", function()
+    local function url_of(path)
+      local res = assert(srv:request(path))
+      assert.equal(201, res.status, path .. ": " .. res.body)
+      return json_field(res.body, "url")
+    end
+    assert.equal(srv:url("/echo/a%2Fb/caf%C3%A9?q=%20x"), url_of("/echo/a%2Fb/caf%C3%A9?q=%20x")) -- as sent
+    assert.equal(srv:url("/x/y?k=v"), url_of("/strip/x/y?k=v"))
+    assert.equal(srv:url("/caf%C3%A9"), url_of("/strip/caf%C3%A9"))
+    assert.equal(srv:url("/echo/redirected?via=goto"), url_of("/goto"))
+    assert.equal(srv:url("/args?added=1"), url_of("/args?orig=1"))
+    assert.equal(srv:url("/echo/inner?x=1"), url_of("/sub"))
   end)
 
   it("writes back status, headers, and repeated headers (two Set-Cookie) as separate lines", function()

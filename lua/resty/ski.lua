@@ -35,6 +35,7 @@ local ngx_log, ngx_now = ngx.log, ngx.now
 local ERR, WARN, NOTICE, INFO, DEBUG = ngx.ERR, ngx.WARN, ngx.NOTICE, ngx.INFO, ngx.DEBUG
 local ngx_var, ngx_req, ngx_header = ngx.var, ngx.req, ngx.header
 local str_lower, str_byte, str_find = string.lower, string.byte, string.find
+local escape_uri, unescape_uri = ngx.escape_uri, ngx.unescape_uri
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -662,13 +663,44 @@ local function url_append_var(r, pos, name)
   return url_append(pos, var_value[0], len)
 end
 
+-- The current URI, escaped as nginx escapes a changed one for proxy_pass, and its args.
+local function current_target()
+  local args = ngx_var.args
+  return escape_uri(ngx_var.uri, 0) .. (args and args ~= "" and "?" .. args or "")
+end
+
+-- Whether nginx's current URI ($uri, $args) is still the one the client sent, whose form
+-- $request_uri keeps at url_buf[start, stop): nginx changes it in rewrites, internal
+-- redirects and ngx.req.set_uri*, and a subrequest has its own. Byte equality is the
+-- common case; otherwise an original that only percent-encodes $uri still counts.
+local function uri_unchanged(r, start, stop)
+  if var_get(r, "uri", 3, lowcase_buf, 0, var_value, var_len, errmsg_ptr) ~= 0 then return true end
+  local uri, uri_len = var_value[0], tonumber(var_len[0])
+  local q = start
+  while q < stop and url_buf[q] ~= 63 do q = q + 1 end -- '?'
+  local path_same = q - start == uri_len and C.memcmp(url_buf + start, uri, uri_len) == 0
+  if not path_same then
+    local sent = ffi_string(url_buf + start, q - start)
+    if not str_find(sent, "%", 1, true) or unescape_uri(sent) ~= ffi_string(uri, uri_len) then return false end
+  end
+  local args_len = 0
+  if var_get(r, "args", 4, lowcase_buf, 0, var_value, var_len, errmsg_ptr) == 0 then args_len = tonumber(var_len[0]) end
+  local sent_args = q < stop and stop - q - 1 or 0
+  return sent_args == args_len and (args_len == 0 or C.memcmp(url_buf + q + 1, var_value[0], args_len) == 0)
+end
+
 -- $scheme://$http_host$request_uri in url_buf: its length, or nil without a Host header
--- (request_url() then uses the server's name and port).
+-- (request_url() then uses the server's name and port). When nginx changed the URI (see
+-- uri_unchanged), the path and query are the current ones instead, as proxy_pass sends.
 local function request_url_buffer(r)
   local n = url_append_var(r, 0, "scheme")
   n = n and url_append(n, "://", 3)
   n = n and url_append_var(r, n, "http_host")
-  return n and url_append_var(r, n, "request_uri")
+  local start = n
+  n = n and url_append_var(r, n, "request_uri")
+  if not n or uri_unchanged(r, start, n) then return n end
+  local target = current_target()
+  return url_append(start, target, #target)
 end
 
 local function request_url()
@@ -685,9 +717,9 @@ local function request_url()
     if (scheme == "http" and port ~= "80") or (scheme == "https" and port ~= "443") then
       host = host .. ":" .. port
     end
-    return scheme .. "://" .. host .. ngx_var.request_uri
+    return scheme .. "://" .. host .. current_target()
   end
-  return ngx_var.scheme .. "://" .. host .. ngx_var.request_uri
+  return ngx_var.scheme .. "://" .. host .. current_target()
 end
 
 -- content_by_lua*: answers the request with project `name` (default: the project named
