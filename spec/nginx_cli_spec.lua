@@ -105,3 +105,34 @@ describe("ski serve", function()
     assert.matches("cannot listen on 192%.0%.2%.1:%d+: Cannot assign requested address", out)
   end)
 end)
+
+describe("examples/openresty", function()
+  it("serves both projects of its nginx.conf through run, and stops on Ctrl-C", function()
+    local dir = select(2, t.sh("mktemp -d /tmp/ski-example-spec.XXXXXX")):match("^%s*(.-)%s*$")
+    local port = math.random(20000, 59999)
+    local rc = t.sh("PORT=" .. port .. " ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" " ..
+      "setsid examples/openresty/run > " .. dir .. "/out 2>&1 & echo $! > " .. dir .. "/pid", { ski = true })
+    assert.equal(0, rc)
+    local pid = tonumber(t.read(dir .. "/pid"))
+    local ok, err = pcall(function()
+      local url = "http://127.0.0.1:" .. port .. "/"
+      local body
+      local deadline = nginx.now() + 15
+      repeat
+        t.sh("sleep 0.05")
+        body = select(2, t.sh("curl -s --max-time 1 " .. url))
+      until body ~= "" or nginx.now() > deadline
+      assert.equal("Hello World\n", body)
+      local _, api = t.sh("curl -s --max-time 2 -d '{\"a\":1}' " .. url .. "api/")
+      assert.matches('"got":{"a":1}', api, 1, true)
+      t.sh("kill -INT -" .. pid)
+      deadline = nginx.now() + 10
+      while nginx.alive(pid) and nginx.now() < deadline do t.sh("sleep 0.05") end
+      assert.is_false(nginx.alive(pid), "examples/openresty/run still running")
+      assert.not_equal(0, (t.sh("curl -s --max-time 1 " .. url)))
+    end)
+    t.sh("kill -KILL -" .. pid .. " 2>/dev/null")
+    t.sh("rm -rf " .. nginx.quote(dir))
+    assert(ok, err)
+  end)
+end)
