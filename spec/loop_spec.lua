@@ -485,6 +485,67 @@ describe("console output", function()
     assert.is_true(loop:close())
   end)
 
+  it("has counters, timers, groups and tables, printed as Node prints them", function()
+    local loop = assert(ski.loop())
+    assert.is_true(loop:buffer_console(50))
+    local inst = t.worker([[
+      export default { async fetch() {
+        console.count(); console.count(); console.count("x"); console.countReset(); console.count();
+        console.countReset("nope");
+        console.group("outer"); console.log("in\ntwo"); console.group(); console.warn("deeper");
+        console.groupEnd(); console.groupEnd(); console.log("out");
+        console.time("t"); await new Promise(r => setTimeout(r, 5));
+        console.timeLog("t", "mid"); console.timeEnd("t"); console.timeEnd("t"); console.time(); console.time();
+        console.table([{ a: 1, b: "x" }, { a: 2 }, 7]);
+        console.table({ r: { x: 1, y: 2 } }, ["y"]);
+        console.table("plain");
+        return new Response("ok");
+      } }
+    ]], loop)
+    assert.equal("ok", assert(inst:fetch("http://x/")).body)
+    local lines = {}
+    for line in function() return loop:next_console() end do lines[#lines + 1] = { line.level, line.text } end
+    local I, W = ski.LOG_INFO, ski.LOG_WARN
+    assert.same({ I, "default: 1" }, lines[1])
+    assert.same({ I, "default: 2" }, lines[2])
+    assert.same({ I, "x: 1" }, lines[3])
+    assert.same({ I, "default: 1" }, lines[4])
+    assert.same({ W, "Count for 'nope' does not exist" }, lines[5])
+    assert.same({ I, "outer" }, lines[6])
+    assert.same({ I, "  in\n  two" }, lines[7])
+    assert.same({ W, "    deeper" }, lines[8])
+    assert.same({ I, "out" }, lines[9])
+    assert.matches("^t: %d+%.?%d*ms mid$", lines[10][2])
+    assert.matches("^t: %d+%.?%d*ms$", lines[11][2])
+    assert.is_true(tonumber(lines[11][2]:match("([%d.]+)ms")) >= 4)
+    assert.same({ W, "Timer 't' does not exist" }, lines[12])
+    assert.same({ W, "Timer 'default' already exists" }, lines[13])
+    assert.same({ I, table.concat({
+      "┌─────────┬───┬─────┬────────┐",
+      "│ (index) │ a │ b   │ Values │",
+      "├─────────┼───┼─────┼────────┤",
+      "│ 0       │ 1 │ 'x' │        │",
+      "│ 1       │ 2 │     │        │",
+      "│ 2       │   │     │ 7      │",
+      "└─────────┴───┴─────┴────────┘" }, "\n") }, lines[14])
+    assert.same({ I, table.concat({
+      "┌─────────┬───┐",
+      "│ (index) │ y │",
+      "├─────────┼───┤",
+      "│ r       │ 2 │",
+      "└─────────┴───┘" }, "\n") }, lines[15])
+    assert.same({ I, "plain" }, lines[16])
+    assert.equal(16, #lines)
+    -- a new instance starts with no counts or timers
+    local other = t.worker("export default { fetch() { console.count(); console.timeEnd(); return new Response('ok') } }", loop)
+    assert.equal("ok", assert(other:fetch("http://x/")).body)
+    assert.equal("default: 1", loop:next_console().text)
+    assert.equal("Timer 'default' does not exist", loop:next_console().text)
+    other:close()
+    inst:close()
+    assert.is_true(loop:close())
+  end)
+
   it("reports uncaught exceptions of timers at error level", function()
     local loop = assert(ski.loop())
     assert.is_true(loop:buffer_console(10))

@@ -643,6 +643,108 @@ function reportUncaught(error, inPromise = false) {
   emit(LEVEL_ERROR, `Uncaught ${inPromise ? "(in promise) " : ""}${text}`);
 }
 
+// ---- counters, timers, groups (Console §1.2-1.4) -------------------------------------
+
+// Per instance: a snapshot is made before any worker code runs, and internals.resetClock
+// empties them again when an instance starts.
+const consoleCounts = new Map();
+const consoleTimers = new Map();
+let groupIndent = "";
+
+function resetConsoleState() {
+  MapPrototypeClear(consoleCounts);
+  MapPrototypeClear(consoleTimers);
+  groupIndent = "";
+}
+
+// What the namespace's members print: indented by the groups open, every line of it.
+function print(level, text) {
+  if (groupIndent !== "") text = groupIndent + StringPrototypeReplace(text, /\n/g, "\n" + groupIndent);
+  emit(level, text);
+}
+
+// "1.234ms", or "1.5s" from a second on, as Node prints console.timeEnd.
+function formatDuration(ms) {
+  return ms >= 1000 ? `${+NumberPrototypeToFixed(ms / 1000, 3)}s` : `${+NumberPrototypeToFixed(ms, 3)}ms`;
+}
+
+// console.table: Node's box drawing and cells (strings quoted); rows are the data's own enumerable
+// keys, columns the keys of the rows that are objects (or `properties`), and a "Values"
+// column for rows that are not.
+function formatTable(data, properties) {
+  const columns = [];
+  const seen = new Map();
+  let hasValues = false;
+  const rows = [];
+  const keys = ObjectKeys(data);
+  const cell = (value) => {
+    try {
+      return typeof value === "string" ? quoteString(value) : inspect(value, 0);
+    } catch {
+      return "?";
+    }
+  };
+  for (let i = 0; i < keys.length; i++) {
+    const value = data[keys[i]];
+    const row = { index: keys[i], cells: new Map(), value: undefined, primitive: false };
+    if (value !== null && typeof value === "object") {
+      const own = properties !== undefined ? properties : ObjectKeys(value);
+      for (let j = 0; j < own.length; j++) {
+        const key = String(own[j]);
+        if (!(key in value) && properties === undefined) continue;
+        if (!MapPrototypeHas(seen, key)) {
+          MapPrototypeSet(seen, key, true);
+          ArrayPrototypePush(columns, key);
+        }
+        if (key in value) MapPrototypeSet(row.cells, key, cell(value[key]));
+      }
+    } else {
+      row.primitive = true;
+      row.value = cell(value);
+      hasValues = true;
+    }
+    ArrayPrototypePush(rows, row);
+  }
+  if (properties !== undefined) {
+    columns.length = 0;
+    for (let j = 0; j < properties.length; j++) ArrayPrototypePush(columns, String(properties[j]));
+  }
+  const header = ["(index)"];
+  for (let j = 0; j < columns.length; j++) ArrayPrototypePush(header, columns[j]);
+  if (hasValues) ArrayPrototypePush(header, "Values");
+  const lines = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const line = [r.index];
+    for (let j = 0; j < columns.length; j++) {
+      const text = MapPrototypeGet(r.cells, columns[j]);
+      ArrayPrototypePush(line, text === undefined ? "" : text);
+    }
+    if (hasValues) ArrayPrototypePush(line, r.primitive ? r.value : "");
+    ArrayPrototypePush(lines, line);
+  }
+  const widths = [];
+  for (let j = 0; j < header.length; j++) {
+    let width = header[j].length;
+    for (let i = 0; i < lines.length; i++) width = MathMax(width, lines[i][j].length);
+    ArrayPrototypePush(widths, width + 2);
+  }
+  const rule = (l, m, r) => {
+    const parts = [];
+    for (let j = 0; j < widths.length; j++) ArrayPrototypePush(parts, StringPrototypeRepeat("─", widths[j]));
+    return l + ArrayPrototypeJoin(parts, m) + r;
+  };
+  const row = (cells) => {
+    const parts = [];
+    for (let j = 0; j < widths.length; j++) ArrayPrototypePush(parts, pad(" " + cells[j], widths[j], false));
+    return "│" + ArrayPrototypeJoin(parts, "│") + "│";
+  };
+  const out = [rule("┌", "┬", "┐"), row(header), rule("├", "┼", "┤")];
+  for (let i = 0; i < lines.length; i++) ArrayPrototypePush(out, row(lines[i]));
+  ArrayPrototypePush(out, rule("└", "┴", "┘"));
+  return ArrayPrototypeJoin(out, "\n");
+}
+
 // ---- the namespace ------------------------------------------------------------------
 
 // Console is a WebIDL namespace (§3.13): an object whose [[Prototype]] is an empty object
@@ -652,23 +754,23 @@ const consoleNamespace = ObjectCreate(ObjectCreate(Object.prototype));
   // Declared in this block so that their names (console.log.name === "log") do not
   // become names in the layer's shared scope.
   function debug(...data) {
-    emit(LEVEL_DEBUG, safeFormat(data));
+    print(LEVEL_DEBUG, safeFormat(data));
   }
 
   function info(...data) {
-    emit(LEVEL_INFO, safeFormat(data));
+    print(LEVEL_INFO, safeFormat(data));
   }
 
   function log(...data) {
-    emit(LEVEL_INFO, safeFormat(data));
+    print(LEVEL_INFO, safeFormat(data));
   }
 
   function warn(...data) {
-    emit(LEVEL_WARN, safeFormat(data));
+    print(LEVEL_WARN, safeFormat(data));
   }
 
   function error(...data) {
-    emit(LEVEL_ERROR, safeFormat(data));
+    print(LEVEL_ERROR, safeFormat(data));
   }
 
   // Console §1.1.11: "Trace: <data>" and the caller's stack, at the log level (browsers
@@ -684,7 +786,7 @@ const consoleNamespace = ObjectCreate(ObjectCreate(Object.prototype));
     } catch {
       // no stack to show
     }
-    emit(LEVEL_INFO, `Trace${data.length > 0 ? ": " + safeFormat(data) : ""}${stack}`);
+    print(LEVEL_INFO, `Trace${data.length > 0 ? ": " + safeFormat(data) : ""}${stack}`);
   }
 
   // Console §1.1.1: prints only when the condition is falsy.
@@ -692,10 +794,10 @@ const consoleNamespace = ObjectCreate(ObjectCreate(Object.prototype));
     if (condition) return;
     if (data.length > 0 && typeof data[0] === "string") {
       data[0] = `Assertion failed: ${data[0]}`;
-      emit(LEVEL_ERROR, safeFormat(data));
+      print(LEVEL_ERROR, safeFormat(data));
     } else {
       const rest = data.length > 0 ? " " + safeFormat(data) : "";
-      emit(LEVEL_ERROR, `Assertion failed${rest}`);
+      print(LEVEL_ERROR, `Assertion failed${rest}`);
     }
   }
 
@@ -706,10 +808,94 @@ const consoleNamespace = ObjectCreate(ObjectCreate(Object.prototype));
     } catch (error) {
       text = `[console could not format its arguments: ${describe(error)}]`;
     }
-    emit(LEVEL_INFO, text);
+    print(LEVEL_INFO, text);
   }
 
-  const members = { assert, debug, dir, error, info, log, trace, warn };
+  function dirxml(...data) {
+    print(LEVEL_INFO, safeFormat(data));
+  }
+
+  function table(tabularData = undefined, properties = undefined) {
+    if (tabularData === null || typeof tabularData !== "object") {
+      print(LEVEL_INFO, safeFormat([tabularData]));
+      return;
+    }
+    let text;
+    try {
+      text = formatTable(tabularData, ArrayIsArray(properties) ? properties : undefined);
+    } catch (error) {
+      text = `[console could not format its arguments: ${describe(error)}]`;
+    }
+    print(LEVEL_INFO, text);
+  }
+
+  // No screen to clear: a log only leaves the groups open so far.
+  function clear() {
+    groupIndent = "";
+  }
+
+  function count(label = "default") {
+    label = String(label);
+    const n = (MapPrototypeGet(consoleCounts, label) || 0) + 1;
+    MapPrototypeSet(consoleCounts, label, n);
+    print(LEVEL_INFO, `${label}: ${n}`);
+  }
+
+  function countReset(label = "default") {
+    label = String(label);
+    if (MapPrototypeHas(consoleCounts, label)) MapPrototypeSet(consoleCounts, label, 0);
+    else print(LEVEL_WARN, `Count for '${label}' does not exist`);
+  }
+
+  function group(...data) {
+    if (data.length > 0) print(LEVEL_INFO, safeFormat(data));
+    groupIndent += "  ";
+  }
+
+  function groupCollapsed(...data) {
+    if (data.length > 0) print(LEVEL_INFO, safeFormat(data));
+    groupIndent += "  ";
+  }
+
+  function groupEnd() {
+    groupIndent = StringPrototypeSlice(groupIndent, 2);
+  }
+
+  function time(label = "default") {
+    label = String(label);
+    if (MapPrototypeHas(consoleTimers, label)) {
+      print(LEVEL_WARN, `Timer '${label}' already exists`);
+      return;
+    }
+    MapPrototypeSet(consoleTimers, label, ops.now());
+  }
+
+  function timeLog(label = "default", ...data) {
+    label = String(label);
+    const started = MapPrototypeGet(consoleTimers, label);
+    if (started === undefined) {
+      print(LEVEL_WARN, `Timer '${label}' does not exist`);
+      return;
+    }
+    const rest = data.length > 0 ? " " + safeFormat(data) : "";
+    print(LEVEL_INFO, `${label}: ${formatDuration(ops.now() - started)}${rest}`);
+  }
+
+  function timeEnd(label = "default") {
+    label = String(label);
+    const started = MapPrototypeGet(consoleTimers, label);
+    if (started === undefined) {
+      print(LEVEL_WARN, `Timer '${label}' does not exist`);
+      return;
+    }
+    MapPrototypeDelete(consoleTimers, label);
+    print(LEVEL_INFO, `${label}: ${formatDuration(ops.now() - started)}`);
+  }
+
+  const members = {
+    assert, clear, count, countReset, debug, dir, dirxml, error, group, groupCollapsed, groupEnd, info, log,
+    table, time, timeEnd, timeLog, trace, warn,
+  };
   const names = ObjectKeys(members);
   for (let i = 0; i < names.length; i++) {
     ObjectDefineProperty(consoleNamespace, names[i], {

@@ -41,6 +41,7 @@ internals.resetClock = function resetClock() {
   clockOrigin = ops.now();
   timeOriginEpoch = DateNow();
   uuidEntropyUsed = UUID_ENTROPY_BYTES;
+  resetConsoleState();
   installWasmFallback();
 };
 
