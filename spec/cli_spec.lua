@@ -45,6 +45,27 @@ describe("ski run", function()
     assert.matches("\n\nPOST:from a file$", out)
   end)
 
+  it("takes -d as curl does: standard input, several joined with &, a form unless typed", function()
+    local w = tmp_worker [[export default { async fetch(r) {
+      return new Response(r.headers.get("content-type") + "|" + await r.text())
+    } }]]
+    local rc, out = ski("run " .. w .. " -d a=1 -d b=2")
+    assert.equal(0, rc)
+    assert.matches("\n\napplication/x%-www%-form%-urlencoded|a=1&b=2$", out)
+    rc, out = t.sh("printf 'from\\nstdin' | bin/ski run " .. w .. " -d @- -H 'Content-Type: text/plain' 2>&1", { ski = true })
+    assert.equal(0, rc)
+    assert.matches("\n\ntext/plain|from\nstdin$", out)
+    os.remove(w)
+  end)
+
+  it("prints its usage for help, to standard output", function()
+    for _, arg in ipairs({ "help", "--help", "-h" }) do
+      local rc, out = t.sh("bin/ski " .. arg .. " 2>/dev/null", { ski = true })
+      assert.equal(0, rc)
+      assert.matches("^usage: ski run", out)
+    end
+  end)
+
   it("exits 1 with the error when the worker fails", function()
     local w = tmp_worker "export default { fetch() { throw new Error('kaput') } }"
     local rc, out = ski("run " .. w)
