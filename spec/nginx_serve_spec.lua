@@ -57,6 +57,7 @@ local THROWS = [=[
 function deep() { throw new Error("kaput: secret-internal-detail"); }
 export default { fetch(req) {
   if (req.url.endsWith("/async")) return Promise.reject(new TypeError("async secret-internal-detail"));
+  if (req.url.endsWith("/long")) throw new Error("START" + "é".repeat(3000) + "END");
   deep();
 } }
 ]=]
@@ -288,6 +289,26 @@ describe("resty.ski in nginx", function()
     assert.matches("%[error%][^\n]*ski project 'throws': GET /throws: SKI_ETHROWN: Error: kaput: secret%-internal%-detail", log)
     assert.matches("at deep %(", log)
     assert.matches("SKI_EREJECTED: TypeError: async secret%-internal%-detail", log)
+  end)
+
+  it("logs an error longer than nginx's 2 KB entries in numbered parts, losing nothing", function()
+    local res = assert(srv:request("/throws/long"))
+    assert.equal(500, res.status)
+    local log = srv:log()
+    local parts, text, of = 0, {}, nil
+    for part, total, piece in log:gmatch("ski project 'throws': %(part (%d+)/(%d+)%) (.-), client: ") do
+      parts = parts + 1
+      assert.equal(parts, tonumber(part))
+      of = of or tonumber(total)
+      assert.equal(of, tonumber(total))
+      text[#text + 1] = piece
+    end
+    assert.is_true(parts >= 4) -- over 6 KB of message
+    assert.equal(of, parts)
+    local whole = table.concat(text)
+    assert.matches("SKI_ETHROWN: Error: START", whole)
+    assert.matches("END\n    at ", whole) -- the stack, after the whole message
+    assert.is_truthy(whole:find(string.rep("é", 3000), 1, true)) -- no character cut in two
   end)
 
   it("answers 503 for a bundle that did not load, logs why, and keeps serving the others", function()

@@ -130,8 +130,35 @@ for name in pairs(HOP) do HOP_LEN[#name] = true end
 
 local CONSOLE_LEVEL = { [0] = DEBUG, [1] = NOTICE, [2] = WARN, [3] = ERR }
 
+-- nginx cuts an error-log entry at 2 KB (NGX_MAX_ERROR_STR), its own prefix and the
+-- request's context included: a longer text goes out in numbered parts, each cut where
+-- no UTF-8 sequence is split.
+local LOG_PART = 1500
+local function log_in_parts(emit, level, head, text)
+  local n = #text
+  if n <= LOG_PART then return emit(level, head .. text) end
+  local parts, pos = {}, 1
+  while pos <= n do
+    local stop = pos + LOG_PART - 1
+    if stop >= n then
+      stop = n
+    else
+      while stop > pos do
+        local next_byte = str_byte(text, stop + 1)
+        if next_byte < 0x80 or next_byte >= 0xC0 then break end
+        stop = stop - 1
+      end
+    end
+    parts[#parts + 1] = text:sub(pos, stop)
+    pos = stop + 1
+  end
+  for i = 1, #parts do emit(level, head .. "(part " .. i .. "/" .. #parts .. ") " .. parts[i]) end
+end
+
+local function ngx_log_text(level, text) ngx_log(level, text) end
+
 local function log_err(p, msg)
-  ngx_log(ERR, "ski project '", p and p.name or "?", "': ", msg)
+  log_in_parts(ngx_log_text, ERR, "ski project '" .. (p and p.name or "?") .. "': ", msg)
 end
 
 --------------------------------------------------------------------------------------
@@ -263,7 +290,7 @@ local function log_console_line()
   if console_out.dropped > 0 then
     raw_log(WARN, "ski [" .. who .. "] (" .. tonumber(console_out.dropped) .. " console lines dropped)")
   end
-  raw_log(CONSOLE_LEVEL[console_out.level] or NOTICE, "ski [" .. who .. "] " ..
+  log_in_parts(raw_log, CONSOLE_LEVEL[console_out.level] or NOTICE, "ski [" .. who .. "] ",
     ffi_string(console_out.text, console_out.text_len))
 end
 
