@@ -318,7 +318,8 @@ SKI_API int ski_call_response(ski_call_t call, ski_response *out);
  * ski_call_response; SKI_EAGAIN at the timeout. */
 SKI_API int ski_call_wait(ski_call_t call, int timeout_ms);
 
-/* Owner thread. Releases the call. A pending call keeps running; its result is dropped. */
+/* Owner thread. Releases the call. A pending call's JS is not stopped (it goes on when the
+ * loop runs for other work); its result is dropped, and nothing waits for it. */
 SKI_API int ski_call_free(ski_call_t call);
 
 #ifdef __cplusplus
