@@ -483,21 +483,25 @@ function describeKind(value) {
 // ---- stack traces --------------------------------------------------------------------------
 
 // The name native code gave this layer's script ("ski:runtime"), read from a stack trace
-// at load time, or null if it cannot be found.
-const LAYER_SCRIPT = (function probeLayerScript() {
+// the first time it is needed, or null if it cannot be found. (Not at load time: the
+// layer is loaded while the startup snapshot is made, where V8 formats no stack traces.)
+let layerScript;
+
+function probeLayerScript() {
+  if (layerScript !== undefined) return layerScript;
   try {
     const holder = {};
     ErrorCaptureStackTrace(holder);
     const lines = StringPrototypeSplit(String(holder.stack), "\n");
     for (let i = 1; i < lines.length; i++) {
       const match = RegExpPrototypeExec(/^\s*at probeLayerScript \((.*):\d+:\d+\)$/, lines[i]);
-      if (match !== null) return match[1];
+      if (match !== null) return (layerScript = match[1]);
     }
   } catch {
     // no stack traces: nothing to strip
   }
   return null;
-})();
+}
 
 function isFrame(line) {
   let start = 0;
@@ -505,9 +509,9 @@ function isFrame(line) {
   return start > 0 && StringPrototypeStartsWith(line, "at ", start);
 }
 
-function isLayerFrame(line) {
+function isLayerFrame(line, script) {
   return isFrame(line) &&
-    (StringPrototypeIncludes(line, `(${LAYER_SCRIPT}:`) || StringPrototypeIncludes(line, ` at ${LAYER_SCRIPT}:`));
+    (StringPrototypeIncludes(line, `(${script}:`) || StringPrototypeIncludes(line, ` at ${script}:`));
 }
 
 // Trims this layer's frames from a stack, keeping what helps the reader:
@@ -516,14 +520,15 @@ function isLayerFrame(line) {
 //   - at the bottom, below the worker's own frames, there is only the dispatch machinery
 //     (dispatchToHandler, runMicrotask...), which is dropped.
 function stripLayerFrames(stack) {
-  if (LAYER_SCRIPT === null || !StringPrototypeIncludes(stack, LAYER_SCRIPT)) return stack;
+  const script = probeLayerScript();
+  if (script === null || !StringPrototypeIncludes(stack, script)) return stack;
   const lines = StringPrototypeSplit(stack, "\n");
   let first = 0;
   while (first < lines.length && !isFrame(lines[first])) first++;
   let top = first;
-  while (top < lines.length && isLayerFrame(lines[top])) top++;
+  while (top < lines.length && isLayerFrame(lines[top], script)) top++;
   let end = lines.length;
-  while (end > top && isLayerFrame(lines[end - 1])) end--;
+  while (end > top && isLayerFrame(lines[end - 1], script)) end--;
   if (top === lines.length) return stack; // only layer frames: keep them all
   const kept = ArrayPrototypeSlice(lines, 0, first);
   if (top > first) ArrayPrototypePush(kept, lines[top - 1]);
@@ -533,8 +538,8 @@ function stripLayerFrames(stack) {
 
 // internals.describe: the operator's text for a thrown value. An Error's stack (V8 puts
 // "Name: message" and the frames with file:line:column in it; trimmed of the layer's
-// noise by stripLayerFrames), or "Name: message" when there is no stack, else
-// String(value). Never throws.
+// noise by stripLayerFrames), or "Name: message" when there is no stack; another object
+// as console.log prints it; else String(value). Never throws.
 function describe(value) {
   try {
     if ((typeof value === "object" && value !== null) || typeof value === "function") {
@@ -556,6 +561,9 @@ function describe(value) {
         }
         return message === "" ? name : `${name}: ${message}`;
       }
+      // a thrown object that is no Error: as console.log shows it ({ code: 1 }), not
+      // "[object Object]"
+      return inspect(value);
     }
     return String(value);
   } catch {
