@@ -454,6 +454,9 @@ local stats_out = ffi_new("ski_loop_stats")
 -- Keeps `count` isolates ready for new instances with default limits (blocks while it
 -- makes them, a few ms each): pay for instance creation when idle. 0 frees them.
 function Loop:prewarm(count)
+  if type(count) ~= "number" or count < 0 or count ~= math.floor(count) then
+    error("prewarm needs a count of isolates (a whole number, 0 or more)", 2)
+  end
   local state = self.state
   if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
   local rc = C.ski_loop_prewarm(state.handle, count)
@@ -477,6 +480,9 @@ end
 -- Console output of the loop's instances: by default stderr. buffer_console(n) keeps
 -- up to n lines (0: back to stderr) for next_console() to take, oldest first.
 function Loop:buffer_console(max_lines)
+  if type(max_lines) ~= "number" or max_lines < 0 or max_lines ~= math.floor(max_lines) then
+    error("buffer_console needs a number of lines (a whole number, 0 or more)", 2)
+  end
   local state = self.state
   if state.closing then return nil, "loop is closed", "SKI_EBADHANDLE" end
   local rc = C.ski_loop_buffer_console(state.handle, max_lines)
