@@ -390,6 +390,19 @@ int ski_instance_load(ski_instance_t handle, const char *name, const char *sourc
   return rc;
 }
 
+int ski_instance_set_env(ski_instance_t handle, const char *json, size_t json_len) {
+  ski_instance *inst;
+  int rc = ski_handle_get(handle, SKI_KIND_INSTANCE, (void **)&inst);
+  if (rc != SKI_OK) return rc;
+  if (!json) return ski_fail(SKI_EINVAL, "ski_instance_set_env: json is NULL");
+  if (inst->state == SKI_INSTANCE_DEAD)
+    return ski_fail(SKI_EDEAD, "instance 0x%llx is dead: %s", (unsigned long long)handle, inst->dead_message);
+  ski_run run;
+  ski_run_begin(inst, NULL, 0, &run);
+  rc = ski_engine_set_env(inst->engine, json, json_len);
+  return ski_run_end(inst, &run, rc);
+}
+
 void ski_instance_destroy(ski_instance *inst) {
   ski_loop *loop = inst->loop;
   ski_calls_fail_pending(loop, inst, SKI_ECANCELED,

@@ -31,7 +31,7 @@ extern "C" {
 
 /* Bumped whenever a function, struct field or code is added; never for a change of
  * meaning, because meanings do not change. */
-#define SKI_ABI_VERSION 1
+#define SKI_ABI_VERSION 2
 
 #if defined(__GNUC__) && !defined(SKI_CDEF)
 #define SKI_API __attribute__((visibility("default")))
@@ -219,6 +219,12 @@ SKI_API int ski_instance_new(ski_loop_t loop, const ski_instance_options *opts,
  * or SKI_ESTATE if already loaded (loaded or failed: one load per instance). */
 SKI_API int ski_instance_load(ski_instance_t inst, const char *name, const char *source,
                               size_t source_len);
+
+/* Owner thread. (ABI 2) Sets the `env` a module worker's fetch(request, env, ctx)
+ * receives, from a JSON object of json_len bytes (UTF-8): names to values, such as
+ * configuration and secrets. Calls started afterwards see it; before any call it is {}.
+ * Fails with SKI_EINVAL (NULL, not JSON, not an object), SKI_EDEAD. */
+SKI_API int ski_instance_set_env(ski_instance_t inst, const char *json, size_t json_len);
 
 /* Owner thread. Destroys the isolate. Calls still in flight fail with SKI_ECANCELED;
  * their handles stay valid until freed. */

@@ -297,6 +297,55 @@ function Instance:load(source, name)
   return true
 end
 
+-- JSON for an env table: strings, finite numbers, booleans, and tables (a sequence is an
+-- array, anything else an object with string keys). Raises on what JSON cannot hold.
+local json_escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c) return json_escapes[c] or ("\\u%04x"):format(c:byte()) end) .. '"'
+end
+
+local function encode_json(v, path, depth)
+  local kind = type(v)
+  if kind == "string" then return json_string(v) end
+  if kind == "boolean" then return tostring(v) end
+  if kind == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then error(path .. " is not a finite number", 0) end
+    return ("%.17g"):format(v)
+  end
+  if kind ~= "table" then error(path .. " is " .. kind .. ", which JSON cannot hold", 0) end
+  if depth > 32 then error(path .. " is nested too deeply", 0) end
+  local out = {}
+  local n = #v
+  if n > 0 or next(v) == nil and path ~= "env" then
+    for i = 1, n do out[i] = encode_json(v[i], path .. "[" .. i .. "]", depth + 1) end
+    return "[" .. table.concat(out, ",") .. "]"
+  end
+  for k, item in pairs(v) do
+    if type(k) ~= "string" then error(path .. " has a key that is not a string (" .. tostring(k) .. ")", 0) end
+    out[#out + 1] = json_string(k) .. ":" .. encode_json(item, path .. "." .. k, depth + 1)
+  end
+  return "{" .. table.concat(out, ",") .. "}"
+end
+
+-- Sets the `env` a module worker's fetch(request, env, ctx) receives: a table (encoded
+-- as JSON) or a JSON text. Calls started afterwards see it.
+function Instance:set_env(env)
+  local json = env
+  if type(env) == "table" then
+    local ok, text = pcall(encode_json, env, "env", 0)
+    if not ok then error(text, 2) end
+    json = text
+  elseif type(env) ~= "string" then
+    error("env must be a table or a JSON string", 2)
+  end
+  local h = self.handle
+  if not h then return nil, "instance is closed", "SKI_EBADHANDLE" end
+  local rc = C.ski_instance_set_env(h, json, #json)
+  if rc ~= 0 then return failure(rc) end
+  return true
+end
+
 -- Gives the handle up through `how` (free or retire); the object is closed either way.
 local function release_instance(self, how)
   if not self.handle then return true end

@@ -41,8 +41,8 @@ describe("the ABI", function()
   end)
 
   it("reports its ABI and V8 versions", function()
-    assert.equal(1, t.ski.abi_version())
-    assert.matches("^ski %d+%.%d+%.%d+ %(abi 1; V8 10%.2%.", t.ski.version())
+    assert.equal(2, t.ski.abi_version())
+    assert.matches("^ski %d+%.%d+%.%d+ %(abi 2; V8 10%.2%.", t.ski.version())
   end)
 
   it("names and explains every status code", function()

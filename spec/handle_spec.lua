@@ -69,6 +69,7 @@ describe("a handle", function()
     assert.equal(C.SKI_EBADHANDLE, C.ski_loop_prewarm(loop, 1))
     assert.equal(C.SKI_EBADHANDLE, C.ski_instance_retire(inst))
     assert.equal(C.SKI_EBADHANDLE, C.ski_instance_pending(inst, nil, nil))
+    assert.equal(C.SKI_EBADHANDLE, C.ski_instance_set_env(inst, "{}", 2))
     assert.equal(C.SKI_EBADHANDLE, C.ski_call_wait(call, 0))
   end)
 
@@ -130,6 +131,7 @@ describe("a handle", function()
       { C.ski_loop_prewarm, loop, 1 },
       { C.ski_instance_pending, inst, 0, 0 },
       { C.ski_instance_get_stats, inst, ffi.cast("uintptr_t", ffi.cast("void *", inst_stats)) },
+      { C.ski_instance_set_env, inst, ffi.cast("uintptr_t", ffi.cast("const char *", '{"a":1}')), 7 },
       { C.ski_instance_retire, inst },
     }
     for i, a in ipairs(attempts) do

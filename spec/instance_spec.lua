@@ -149,6 +149,46 @@ describe("an instance", function()
     inst:close()
   end)
 
+  it("hands the host's env to module handlers, the same object on every call", function()
+    local inst = t.worker [[
+      let last;
+      export default { fetch(req, env) {
+        const same = last === undefined || last === env;
+        last = env;
+        return new Response(JSON.stringify([env, same]));
+      } }
+    ]]
+    assert.equal("[{},true]", inst:fetch("http://localhost/").body) -- none given: {}
+    assert.is_true(inst:set_env { API_KEY = "k-1", LIMITS = { max = 3, on = true }, LIST = { "a", "b" }, QUOTE = 'say "hi"\n' })
+    local body = inst:fetch("http://localhost/").body
+    assert.matches('"API_KEY":"k%-1"', body)
+    assert.matches('"LIMITS":{', body)
+    assert.matches('"max":3', body)
+    assert.matches('"LIST":%["a","b"%]', body)
+    assert.matches('"QUOTE":"say \\"hi\\"\\n"', body)
+    assert.matches(",false%]$", body) -- a new env object from then on
+    assert.is_true(inst:set_env('{"FROM":"json text"}'))
+    assert.equal('[{"FROM":"json text"},false]', inst:fetch("http://localhost/").body)
+    -- refused, with the env unchanged
+    for _, bad in ipairs({ "not json", "[1,2]", "42", "null" }) do
+      local ok, err, name = inst:set_env(bad)
+      assert.is_nil(ok, bad)
+      assert.equal("SKI_EINVAL", name)
+      assert.matches("^env ", err)
+    end
+    local raised, err = pcall(inst.set_env, inst, { f = function() end })
+    assert.is_false(raised)
+    assert.matches("env.f is function, which JSON cannot hold", err)
+    raised, err = pcall(inst.set_env, inst, 7)
+    assert.is_false(raised)
+    assert.matches("env must be a table or a JSON string", err)
+    assert.equal('[{"FROM":"json text"},true]', inst:fetch("http://localhost/").body)
+    assert.equal(ski.C.SKI_EINVAL, ski.C.ski_instance_set_env(inst.handle, nil, 0))
+    assert.matches("json is NULL", ski.last_error())
+    inst:close()
+    assert.same({ nil, "instance is closed", "SKI_EBADHANDLE" }, { inst:set_env("{}") })
+  end)
+
   it("keeps instances isolated from each other", function()
     local loop = assert(ski.loop())
     local a = t.worker("globalThis.who = 'a'; export default { fetch() { return new Response(globalThis.who) } }", loop)

@@ -125,6 +125,7 @@ describe("examples/openresty", function()
       assert.equal("Hello World\n", body)
       local _, api = t.sh("curl -s --max-time 2 -d '{\"a\":1}' " .. url .. "api/")
       assert.matches('"got":{"a":1}', api, 1, true)
+      assert.matches('"service":"api"', api, 1, true) -- the project's env
       t.sh("kill -INT -" .. pid)
       deadline = nginx.now() + 10
       while nginx.alive(pid) and nginx.now() < deadline do t.sh("sleep 0.05") end

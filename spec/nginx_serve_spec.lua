@@ -97,6 +97,7 @@ describe("resty.ski in nginx", function()
         ["bad.js"] = "export default { fetch( { oops",
         ["hangs.js"] = HANGS, ["runaway.js"] = RUNAWAY,
         ["api.js"] = "export default { fetch() { return new Response('api project') } }",
+        ["env.js"] = "export default { fetch(req, env) { return new Response(env.GREETING + ' ' + env.LEVEL.max) } }",
       },
       init = [[
         require("resty.ski").init {
@@ -111,6 +112,7 @@ describe("resty.ski in nginx", function()
             hangs = { bundle = "%PREFIX%/hangs.js", limits = { wall_ms = 300 } },
             runaway = { bundle = "%PREFIX%/runaway.js", limits = { cpu_ms = 100 } },
             ["api.test"] = { bundle = "%PREFIX%/api.js" },
+            env = { bundle = "%PREFIX%/env.js", env = { GREETING = "hello from env", LEVEL = { max = 3 } } },
           },
           console_lines = 100,
         }
@@ -126,6 +128,13 @@ describe("resty.ski in nginx", function()
         location /missing { content_by_lua_block { require("resty.ski").serve("missing") } }
         location /hangs { content_by_lua_block { require("resty.ski").serve("hangs") } }
         location /runaway { content_by_lua_block { require("resty.ski").serve("runaway") } }
+        location /env { content_by_lua_block { require("resty.ski").serve("env") } }
+        location = /swap-env { content_by_lua_block {
+          local ski = require("resty.ski")
+          local bad = { ski.swap("env", { source = "export default {", env = { GREETING = "never", LEVEL = {} } }) }
+          ngx.say(tostring(bad[1]), " ", tostring(ski.swap("env", { bundle = "%PREFIX%/env.js",
+            env = { GREETING = "swapped", LEVEL = { max = 4 } } })))
+        } }
         location / { content_by_lua_block { require("resty.ski").serve() } }
         location /strip/ { rewrite ^/strip(/.*)$ $1 break; content_by_lua_block { require("resty.ski").serve("echo") } }
         location = /goto { rewrite ^ /echo/redirected?via=goto last; }
@@ -322,6 +331,15 @@ describe("resty.ski in nginx", function()
     assert.matches("ski project 'bad': not serving:", log)
     assert.matches("ski project 'missing': cannot load bundle", log)
     assert.equal(201, assert(srv:request("/echo")).status)
+  end)
+
+  it("gives a project's handlers the env its configuration names", function()
+    local res = assert(srv:request("/env"))
+    assert.equal(200, res.status)
+    assert.equal("hello from env 3", res.body)
+    -- a swap may bring its own env (a swap that fails is refused, as any other)
+    assert.equal("nil true\n", assert(srv:request("/swap-env")).body)
+    assert.equal("swapped 4", assert(srv:request("/env")).body)
   end)
 
   it("chooses the project by location or by host name", function()

@@ -60,9 +60,14 @@ async function runMicrotask(callback) {
 // { kind: "function" | "object" | "listeners", fn, thisArg }, set by setEntry.
 let entry = null;
 
-// The `env` argument of module-style handlers: bindings are a later concern, so it is one
-// empty object per instance (the same object on every call, as on Cloudflare).
-const workerEnv = {};
+// The `env` argument of module-style handlers: one object per instance, the same on every
+// call (as on Cloudflare); {} unless the host gave one (ski_instance_set_env).
+let workerEnv = {};
+
+// internals.setEnv(object): the host's env, parsed from its JSON by native code.
+internals.setEnv = function setEnv(env) {
+  workerEnv = env;
+};
 
 const NO_HANDLER_HELP =
   "export default { fetch(request, env, ctx) { ... } }, export a default function, or " +

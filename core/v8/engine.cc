@@ -120,7 +120,7 @@ struct ski_engine {
   uintptr_t stack_limit = 0; // the limit V8 has now (SetStackLimit)
   int limit_hit = 0;         // SKI_EHEAPLIMIT / SKI_EMEMLIMIT
   v8::Global<v8::Context> context;
-  v8::Global<v8::Function> dispatch, set_entry, is_import_error, describe;
+  v8::Global<v8::Function> dispatch, set_entry, set_env, is_import_error, describe;
   v8::Global<v8::Function> begin_timers, run_due_timer, reset_clock;
   ski_engine_callbacks cb{};
   void *host = nullptr;
@@ -935,6 +935,7 @@ int bind_internals(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Obje
     v8::Global<v8::Function> *slot;
   } wanted[] = {{"dispatch", &e->dispatch},
                 {"setEntry", &e->set_entry},
+                {"setEnv", &e->set_env},
                 {"isImportError", &e->is_import_error},
                 {"describe", &e->describe},
                 {"beginTimers", &e->begin_timers},
@@ -1282,6 +1283,30 @@ int ski_engine_load(ski_engine *e, const char *name, const char *source, size_t 
   return fail_with(SKI_ESYNTAX, syntax_error_text(iso, ctx, further));
 }
 
+int ski_engine_set_env(ski_engine *e, const char *json, size_t len) {
+  if (len > static_cast<size_t>(v8::String::kMaxLength)) return ski_fail(SKI_EINVAL, "env: %zu bytes is too long", len);
+  Window w(e);
+  v8::Isolate *iso = w.isolate;
+  v8::Local<v8::Context> ctx = w.context;
+  v8::TryCatch tc(iso);
+  v8::Local<v8::String> text;
+  v8::Local<v8::Value> env;
+  if (!v8::String::NewFromUtf8(iso, json, v8::NewStringType::kNormal, static_cast<int>(len)).ToLocal(&text))
+    return ski_fail(SKI_EINVAL, "env could not be read as UTF-8");
+  if (!v8::JSON::Parse(ctx, text).ToLocal(&env)) {
+    if (w.terminated()) return SKI_ETERMINATED;
+    return fail_with(SKI_EINVAL, "env is not JSON: " + describe(e, ctx, tc.Exception()));
+  }
+  if (!env->IsObject() || env->IsArray())
+    return ski_fail(SKI_EINVAL, "env must be a JSON object (names to values), not %s",
+                    env->IsArray() ? "an array" : env->IsNull() ? "null" : "a single value");
+  v8::Local<v8::Value> argv[] = {env};
+  v8::Local<v8::Value> ignored;
+  if (!e->set_env.Get(iso)->Call(ctx, v8::Undefined(iso), 1, argv).ToLocal(&ignored))
+    return w.terminated() ? SKI_ETERMINATED : fail_with(SKI_EENGINE, "setEnv threw: " + describe(e, ctx, tc.Exception()));
+  return SKI_OK;
+}
+
 int ski_engine_dispatch(ski_engine *e, uint64_t token, const ski_request *req) {
   const int max = v8::String::kMaxLength;
   if (req->url_len > static_cast<size_t>(max)) return ski_fail(SKI_EINVAL, "ski_request.url is too long");
@@ -1478,6 +1503,7 @@ void ski_engine_free(ski_engine *e) {
   e->reset_clock.Reset();
   e->dispatch.Reset();
   e->set_entry.Reset();
+  e->set_env.Reset();
   e->is_import_error.Reset();
   e->describe.Reset();
   e->context.Reset();

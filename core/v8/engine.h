@@ -69,6 +69,8 @@ int ski_engine_new(const ski_engine_limits *limits, ski_engine **out);
 int ski_engine_adopt(ski_engine *engine, const ski_engine_callbacks *callbacks, void *host);
 const ski_engine_limits *ski_engine_get_limits(const ski_engine *engine);
 int ski_engine_load(ski_engine *engine, const char *name, const char *source, size_t len);
+/* The `env` handlers receive, from a JSON object (SKI_EINVAL for anything else). */
+int ski_engine_set_env(ski_engine *engine, const char *json, size_t len);
 /* Starts call `token`; the outcome arrives through settle, possibly before this returns.
  * Fails (and settles nothing) only on host errors such as an oversized input. */
 int ski_engine_dispatch(ski_engine *engine, uint64_t token, const ski_request *req);

@@ -199,7 +199,16 @@ local need_spare = true
 
 local function new_instance(p, source, name)
   need_spare = true
-  return loop:load(source, name, instance_options(p))
+  local inst, err, code = loop:load(source, name, instance_options(p))
+  if inst and p.env ~= nil then
+    local set, ok
+    set, ok, err, code = pcall(inst.set_env, inst, p.env)
+    if not set or not ok then
+      inst:close()
+      return nil, "env: " .. tostring(set and err or ok), code or "SKI_EINVAL"
+    end
+  end
+  return inst, err, code
 end
 
 -- Moves the project's current instance out: it finishes its calls in flight (and
@@ -250,6 +259,7 @@ local function new_project(name, spec)
     wall = wall_ms / 1000 + (has_limits and 1 or 0),
     grace = wall_ms / 1000 + 1,                  -- seconds an old instance may drain
     path = spec.bundle, signature = spec.bundle and file_signature(spec.bundle),
+    env = spec.env,
   }
 end
 
@@ -407,7 +417,8 @@ end
 
 -- init_worker_by_lua*: creates this worker's loop and loads every project.
 --   opts.projects   name -> { bundle = path | source = js, name = file name for errors,
---                             limits = { wall_ms =, cpu_ms =, heap_mb = } }
+--                             limits = { wall_ms =, cpu_ms =, heap_mb = },
+--                             env = { NAME = value, ... } (the handlers' `env`) }
 --   opts.limits     defaults for projects without their own
 --   opts.watch      seconds between checks of bundle files for changes (off if nil)
 --   opts.console_lines   console lines buffered between drains (default 10000)
@@ -494,8 +505,13 @@ function _M.swap(name, what)
     projects[name] = p
   end
   local sig = spec.bundle and file_signature(spec.bundle)
+  local old_env = p.env
+  if spec.env ~= nil then p.env = spec.env end -- the new version's env, if it brings one
   local ok, err = load_project(p, source, fname or (name .. ".js"))
-  if not ok then return nil, err end
+  if not ok then
+    p.env = old_env
+    return nil, err
+  end
   -- from now on the watch follows this file (an inline source: none)
   p.path, p.signature = spec.bundle, sig
   return true

@@ -61,6 +61,7 @@ int ski_instance_new(ski_loop_t loop, const ski_instance_options *opts,
 ski_instance_t *out);
 int ski_instance_load(ski_instance_t inst, const char *name, const char *source,
 size_t source_len);
+int ski_instance_set_env(ski_instance_t inst, const char *json, size_t json_len);
 int ski_instance_free(ski_instance_t inst);
 int ski_instance_retire(ski_instance_t inst);
 int ski_instance_pending(ski_instance_t inst, size_t *calls, size_t *tasks);
