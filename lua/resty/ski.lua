@@ -72,6 +72,7 @@ do
     elt_cap = 64
     elt_buf = ffi_new("ngx_http_lua_ffi_table_elt_t[?]", elt_cap)
     pcall(ffi.cdef, "int memcmp(const void *a, const void *b, size_t n);")
+    pcall(ffi.cdef, "void *memchr(const void *s, int c, size_t n);")
   end
 end
 
@@ -719,8 +720,8 @@ end
 local function uri_unchanged(r, start, stop)
   if var_get(r, "uri", 3, lowcase_buf, 0, var_value, var_len, errmsg_ptr) ~= 0 then return true end
   local uri, uri_len = var_value[0], tonumber(var_len[0])
-  local q = start
-  while q < stop and url_buf[q] ~= 63 do q = q + 1 end -- '?'
+  local mark = C.memchr(url_buf + start, 63, stop - start) -- '?'
+  local q = mark ~= nil and tonumber(ffi_cast("char *", mark) - url_buf) or stop
   local path_same = q - start == uri_len and C.memcmp(url_buf + start, uri, uri_len) == 0
   if not path_same then
     local sent = ffi_string(url_buf + start, q - start)
