@@ -606,6 +606,14 @@ describe("promise rejections nothing handles", function()
     assert.equal("Uncaught (in promise) 0", lines[1])
     assert.equal("Uncaught (in promise) 99", lines[100])
     assert.equal("(150 more promise rejections were not handled)", lines[101])
+    -- a load that fails reports its error once, as the load's failure, not also as a rejection
+    for _, src in ipairs({ "await Promise.reject(new Error('no db')); export default {}",
+                           "throw new Error('at top'); export default {}" }) do
+      local failed = assert(loop:instance())
+      assert.is_nil(failed:load(src))
+      failed:close()
+    end
+    assert.is_nil(loop:next_console())
     inst:close()
     assert.is_true(loop:close())
   end)

@@ -387,6 +387,15 @@ std::string describe(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Va
 
 constexpr size_t kMaxUnhandled = 100;
 
+void forget_unhandled(ski_engine *e, v8::Local<v8::Promise> promise) {
+  for (auto it = e->unhandled.begin(); it != e->unhandled.end(); ++it) {
+    if (it->first == promise) {
+      e->unhandled.erase(it);
+      return;
+    }
+  }
+}
+
 // V8's promise rejection tracking: a rejection no handler awaits is noted, and forgotten
 // if a handler comes later (before the checkpoint that ends the task).
 void on_promise_reject(v8::PromiseRejectMessage message) {
@@ -401,12 +410,7 @@ void on_promise_reject(v8::PromiseRejectMessage message) {
     }
     e->unhandled.emplace_back(v8::Global<v8::Promise>(iso, promise), v8::Global<v8::Value>(iso, message.GetValue()));
   } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
-    for (auto it = e->unhandled.begin(); it != e->unhandled.end(); ++it) {
-      if (it->first == promise) {
-        e->unhandled.erase(it);
-        break;
-      }
-    }
+    forget_unhandled(e, promise);
   }
 }
 
@@ -1059,6 +1063,12 @@ int load_module(ski_engine *e, v8::Local<v8::Context> ctx, v8::Local<v8::Module>
   if (!module->InstantiateModule(ctx, resolve_nothing).FromMaybe(false) ||
       !module->Evaluate(ctx).ToLocal(&evaluated))
     return load_exception(e, ctx, tc.Exception());
+  if (evaluated->IsPromise()) {
+    // the load reports how evaluation ended: its promise is not an unhandled rejection
+    v8::Local<v8::Promise> evaluation = evaluated.As<v8::Promise>();
+    evaluation->MarkAsHandled();
+    forget_unhandled(e, evaluation);
+  }
   checkpoint(e); // lets a top-level await on resolved values finish
   if (module->GetStatus() == v8::Module::kErrored) return load_exception(e, ctx, module->GetException());
   if (evaluated->IsPromise() && evaluated.As<v8::Promise>()->State() == v8::Promise::kPending)
