@@ -58,6 +58,17 @@ describe("ski run", function()
     os.remove(w)
   end)
 
+  it("hands --env NAME=VALUE to the handler's env", function()
+    local w = tmp_worker "export default { fetch(r, env) { return new Response(JSON.stringify(env)) } }"
+    local rc, out = ski("run " .. w .. " --env A=1 --env='B=x y=z'")
+    assert.equal(0, rc)
+    assert.matches('\n\n{"A":"1","B":"x y=z"}$', out)
+    rc, out = ski("run " .. w .. " --env nothing")
+    assert.equal(2, rc)
+    assert.matches("%-%-env needs NAME=VALUE, not nothing", out)
+    os.remove(w)
+  end)
+
   it("prints its usage for help, to standard output", function()
     for _, arg in ipairs({ "help", "--help", "-h" }) do
       local rc, out = t.sh("bin/ski " .. arg .. " 2>/dev/null", { ski = true })

@@ -9,17 +9,17 @@ local function serve_then_stop(stop)
   local dir = select(2, t.sh("mktemp -d /tmp/ski-serve-spec.XXXXXX")):match("^%s*(.-)%s*$")
   local worker = dir .. "/worker.js"
   nginx.write(worker, [[
-    export default { async fetch(req) {
+    export default { async fetch(req, env) {
       console.log("served", req.method);
       await new Promise((r) => setTimeout(r, 1));
-      return new Response("hello from serve: " + req.url);
+      return new Response("hello from " + env.WHO + ": " + req.url); // WHO from --env
     } }
   ]])
   local out = dir .. "/out"
   local port = math.random(20000, 59999)
   -- setsid: its own process group, so the "Ctrl-C" below reaches only it
   local rc = t.sh("TMPDIR=" .. dir .. " ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" setsid bin/ski serve " ..
-    nginx.quote(worker) .. " --port " .. port .. " > " .. out .. " 2>&1 & echo $! > " .. dir .. "/pid",
+    nginx.quote(worker) .. " --port " .. port .. " --env WHO=serve > " .. out .. " 2>&1 & echo $! > " .. dir .. "/pid",
     { ski = true })
   assert.equal(0, rc)
   local pid = tonumber(t.read(dir .. "/pid"))
