@@ -321,9 +321,14 @@ local function encode_json(v, path, depth)
     for i = 1, n do out[i] = encode_json(v[i], path .. "[" .. i .. "]", depth + 1) end
     return "[" .. table.concat(out, ",") .. "]"
   end
-  for k, item in pairs(v) do
+  local keys = {}
+  for k in pairs(v) do
     if type(k) ~= "string" then error(path .. " has a key that is not a string (" .. tostring(k) .. ")", 0) end
-    out[#out + 1] = json_string(k) .. ":" .. encode_json(item, path .. "." .. k, depth + 1)
+    keys[#keys + 1] = k
+  end
+  table.sort(keys) -- the same table gives the same JSON, whatever order pairs() visits
+  for i = 1, #keys do
+    out[i] = json_string(keys[i]) .. ":" .. encode_json(v[keys[i]], path .. "." .. keys[i], depth + 1)
   end
   return "{" .. table.concat(out, ",") .. "}"
 end
