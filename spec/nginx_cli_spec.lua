@@ -3,6 +3,37 @@
 local nginx = require "helper.nginx"
 local t = require "helper.support"
 
+-- Runs `cmd` (with `env` settings before it) as a terminal job would: in a process group
+-- of its own (so that a "Ctrl-C" to the group reaches only it), output in dir/out,
+-- nginx's sanitizer leak checks off. Calls check(pid, body) once url answers with a body
+-- containing `want` (or wait_s passed), then kills whatever is left of the group and
+-- removes dir.
+local function with_job(dir, env, cmd, url, want, wait_s, check)
+  local rc = t.sh(env .. " ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" setsid " .. cmd ..
+    " > " .. dir .. "/out 2>&1 & echo $! > " .. dir .. "/pid", { ski = true })
+  assert.equal(0, rc)
+  local pid = tonumber(t.read(dir .. "/pid"))
+  local ok, err = pcall(function()
+    local body
+    local deadline = nginx.now() + wait_s
+    repeat
+      t.sh("sleep 0.05")
+      body = select(2, t.sh("curl -s --max-time 1 " .. url))
+    until body:find(want, 1, true) or nginx.now() > deadline
+    check(pid, body)
+  end)
+  t.sh("kill -KILL -" .. pid .. " 2>/dev/null") -- the whole group, whatever is left of it
+  t.sh("rm -rf " .. nginx.quote(dir))
+  assert(ok, err)
+end
+
+-- Waits up to 10 s for pid to end, and fails if it has not.
+local function assert_ends(pid, what)
+  local deadline = nginx.now() + 10
+  while nginx.alive(pid) and nginx.now() < deadline do t.sh("sleep 0.05") end
+  assert.is_false(nginx.alive(pid), what .. " still running")
+end
+
 -- Starts `ski serve` on a worker, checks that it serves, then stops it with `stop(pid)`
 -- and checks that nginx is gone, the port free and the temp prefix removed.
 local function serve_then_stop(stop)
@@ -15,42 +46,24 @@ local function serve_then_stop(stop)
       return new Response("hello from " + env.WHO + ": " + req.url); // WHO from --env
     } }
   ]])
-  local out = dir .. "/out"
   local port = math.random(20000, 59999)
-  -- setsid: its own process group, so the "Ctrl-C" below reaches only it
-  local rc = t.sh("TMPDIR=" .. dir .. " ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" setsid bin/ski serve " ..
-    nginx.quote(worker) .. " --port " .. port .. " --env WHO=serve > " .. out .. " 2>&1 & echo $! > " .. dir .. "/pid",
-    { ski = true })
-  assert.equal(0, rc)
-  local pid = tonumber(t.read(dir .. "/pid"))
-  local ok, err = pcall(function()
-    local url = "http://127.0.0.1:" .. port .. "/"
-    local body
-    local deadline = nginx.now() + 10
-    repeat
-      t.sh("sleep 0.05")
-      local _, b = t.sh("curl -s --max-time 1 " .. url .. "x?y=1")
-      body = b
-    until body:find("hello", 1, true) or nginx.now() > deadline
-    assert.equal("hello from serve: " .. url .. "x?y=1", body)
-    local log = t.read(out)
-    assert.matches("ski: serving " .. worker:gsub("%p", "%%%0") .. " on " .. url:gsub("%p", "%%%0") ..
-      " %(Ctrl%-C stops%)", log)
-    assert.matches("ski %[default%] served GET", log)
-    -- the prefix it made (in $TMPDIR)
-    local prefix = select(2, t.sh("ls -d " .. dir .. "/ski-serve.* 2>/dev/null")):match("%S+")
-    assert.is_truthy(prefix)
-    stop(pid)
-    deadline = nginx.now() + 10
-    while nginx.alive(pid) and nginx.now() < deadline do t.sh("sleep 0.05") end
-    assert.is_false(nginx.alive(pid), "ski serve still running")
-    assert.matches("ski: stopped", t.read(out))
-    assert.not_equal(0, (t.sh("curl -s --max-time 1 " .. url)))
-    if prefix then assert.is_nil(io.open(prefix .. "/nginx.conf")) end
-  end)
-  t.sh("kill -KILL -" .. pid .. " 2>/dev/null") -- the whole group, whatever is left of it
-  t.sh("rm -rf " .. nginx.quote(dir))
-  assert(ok, err)
+  local url = "http://127.0.0.1:" .. port .. "/"
+  with_job(dir, "TMPDIR=" .. dir, "bin/ski serve " .. nginx.quote(worker) .. " --port " .. port .. " --env WHO=serve",
+    url .. "x?y=1", "hello", 10, function(pid, body)
+      assert.equal("hello from serve: " .. url .. "x?y=1", body)
+      local log = t.read(dir .. "/out")
+      assert.matches("ski: serving " .. worker:gsub("%p", "%%%0") .. " on " .. url:gsub("%p", "%%%0") ..
+        " %(Ctrl%-C stops%)", log)
+      assert.matches("ski %[default%] served GET", log)
+      -- the prefix it made (in $TMPDIR)
+      local prefix = select(2, t.sh("ls -d " .. dir .. "/ski-serve.* 2>/dev/null")):match("%S+")
+      assert.is_truthy(prefix)
+      stop(pid)
+      assert_ends(pid, "ski serve")
+      assert.matches("ski: stopped", t.read(dir .. "/out"))
+      assert.not_equal(0, (t.sh("curl -s --max-time 1 " .. url)))
+      if prefix then assert.is_nil(io.open(prefix .. "/nginx.conf")) end
+    end)
 end
 
 describe("ski serve", function()
@@ -110,30 +123,15 @@ describe("examples/openresty", function()
   it("serves both projects of its nginx.conf through run, and stops on Ctrl-C", function()
     local dir = select(2, t.sh("mktemp -d /tmp/ski-example-spec.XXXXXX")):match("^%s*(.-)%s*$")
     local port = math.random(20000, 59999)
-    local rc = t.sh("PORT=" .. port .. " ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" " ..
-      "setsid examples/openresty/run > " .. dir .. "/out 2>&1 & echo $! > " .. dir .. "/pid", { ski = true })
-    assert.equal(0, rc)
-    local pid = tonumber(t.read(dir .. "/pid"))
-    local ok, err = pcall(function()
-      local url = "http://127.0.0.1:" .. port .. "/"
-      local body
-      local deadline = nginx.now() + 15
-      repeat
-        t.sh("sleep 0.05")
-        body = select(2, t.sh("curl -s --max-time 1 " .. url))
-      until body ~= "" or nginx.now() > deadline
+    local url = "http://127.0.0.1:" .. port .. "/"
+    with_job(dir, "PORT=" .. port, "examples/openresty/run", url, "Hello World", 15, function(pid, body)
       assert.equal("Hello World\n", body)
       local _, api = t.sh("curl -s --max-time 2 -d '{\"a\":1}' " .. url .. "api/")
       assert.matches('"got":{"a":1}', api, 1, true)
       assert.matches('"service":"api"', api, 1, true) -- the project's env
       t.sh("kill -INT -" .. pid)
-      deadline = nginx.now() + 10
-      while nginx.alive(pid) and nginx.now() < deadline do t.sh("sleep 0.05") end
-      assert.is_false(nginx.alive(pid), "examples/openresty/run still running")
+      assert_ends(pid, "examples/openresty/run")
       assert.not_equal(0, (t.sh("curl -s --max-time 1 " .. url)))
     end)
-    t.sh("kill -KILL -" .. pid .. " 2>/dev/null")
-    t.sh("rm -rf " .. nginx.quote(dir))
-    assert(ok, err)
   end)
 end)
