@@ -672,7 +672,10 @@ function formatDuration(ms) {
 // keys, columns the keys of the rows that are objects (or `properties`), and a "Values"
 // column for rows that are not.
 function formatTable(data, properties) {
+  // the columns: `properties` as given, else every row's keys in the order first seen
+  const fixed = properties !== undefined;
   const columns = [];
+  if (fixed) for (let j = 0; j < properties.length; j++) ArrayPrototypePush(columns, String(properties[j]));
   const seen = new Map();
   let hasValues = false;
   const rows = [];
@@ -688,11 +691,10 @@ function formatTable(data, properties) {
     const value = data[keys[i]];
     const row = { index: keys[i], cells: new Map(), value: undefined, primitive: false };
     if (value !== null && typeof value === "object") {
-      const own = properties !== undefined ? properties : ObjectKeys(value);
+      const own = fixed ? columns : ObjectKeys(value);
       for (let j = 0; j < own.length; j++) {
-        const key = String(own[j]);
-        if (!(key in value) && properties === undefined) continue;
-        if (!MapPrototypeHas(seen, key)) {
+        const key = own[j];
+        if (!fixed && !MapPrototypeHas(seen, key)) {
           MapPrototypeSet(seen, key, true);
           ArrayPrototypePush(columns, key);
         }
@@ -704,10 +706,6 @@ function formatTable(data, properties) {
       hasValues = true;
     }
     ArrayPrototypePush(rows, row);
-  }
-  if (properties !== undefined) {
-    columns.length = 0;
-    for (let j = 0; j < properties.length; j++) ArrayPrototypePush(columns, String(properties[j]));
   }
   const header = ["(index)"];
   for (let j = 0; j < columns.length; j++) ArrayPrototypePush(header, columns[j]);
@@ -852,9 +850,9 @@ const consoleNamespace = ObjectCreate(ObjectCreate(Object.prototype));
     groupIndent += "  ";
   }
 
+  // (a log cannot collapse anything)
   function groupCollapsed(...data) {
-    if (data.length > 0) print(LEVEL_INFO, safeFormat(data));
-    groupIndent += "  ";
+    ReflectApply(group, undefined, data);
   }
 
   function groupEnd() {
