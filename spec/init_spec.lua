@@ -4,15 +4,11 @@ local t = require "helper.support"
 
 -- Runs ski.init{v8_flags = flags} in a fresh process (V8 starts once per process).
 local function init_with(flags)
-  local script = t.tmpfile(([[
-    package.path = "lua/?.lua;" .. package.path
+  return t.luajit(([[
     local ski = require "ski"
     local ok, err, name = ski.init { v8_flags = %q }
     io.write(tostring(ok), "|", tostring(name), "|", tostring(err), "|still running\n")
-  ]]):format(flags), ".lua")
-  local rc, out = t.sh("luajit " .. script .. " 2>/dev/null", { ski = true })
-  os.remove(script)
-  return rc, out
+  ]]):format(flags), "/dev/null")
 end
 
 describe("ski_init's v8_flags", function()

@@ -4,17 +4,13 @@ local t = require "helper.support"
 
 -- Runs ski_init with a snapshot file in a fresh process (V8 starts once per process).
 local function init_with(path)
-  local script = t.tmpfile(([[
-    package.path = "lua/?.lua;" .. package.path
+  return t.luajit(([[
     local ffi = require "ffi"
     local ski = require "ski"
     local opts = ffi.new("ski_init_options", { size = ffi.sizeof("ski_init_options"), snapshot_path = %q })
     local rc = ski.C.ski_init(opts)
     io.write(ski.failure_name(rc), "|", ski.last_error())
-  ]]):format(path), ".lua")
-  local rc, out = t.sh("luajit " .. script .. " 2>&1", { ski = true })
-  os.remove(script)
-  return rc, out
+  ]]):format(path), "&1")
 end
 
 describe("the startup snapshot", function()

@@ -74,4 +74,14 @@ function M.sh(cmd, opts)
   return rc, (out:gsub("::rc=%d+%s*$", ""))
 end
 
+-- Runs Lua `code` in a fresh LuaJIT process (V8 starts once per process), with lua/ on
+-- its path; `stderr` is where that process's stderr goes ("&1": into the output).
+-- Returns its exit status and output.
+function M.luajit(code, stderr)
+  local script = M.tmpfile('package.path = "lua/?.lua;" .. package.path\n' .. code, ".lua")
+  local rc, out = M.sh("luajit " .. script .. " 2>" .. stderr, { ski = true })
+  os.remove(script)
+  return rc, out
+end
+
 return M
